@@ -1,0 +1,1 @@
+//! Analytics workers (ONNX inference over media topics). Arrives with the live-interview issues.
