@@ -1,1 +1,11 @@
-//! placeholder
+//! Command side: cqrs-es wiring on the Postgres event store, and the services that prepare
+//! commands (sealing personal data, hashing passwords, claiming e-mails) and run processes that
+//! span aggregates (company approval creates its first HR user).
+
+pub mod bus;
+pub mod identity;
+pub mod idempotency;
+pub mod passwords;
+pub mod sessions;
+
+pub use bus::{CommandError, CommandMetadata, Committed, EventStore};

@@ -3,6 +3,7 @@
 
 pub mod db;
 pub mod kafka;
+pub mod relay;
 pub mod settings;
 pub mod telemetry;
 pub mod vault;

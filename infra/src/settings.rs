@@ -57,3 +57,11 @@ impl CommonSettings {
 pub fn topic_name(prefix: &str, aggregate_type: &str) -> String {
     format!("{prefix}.{aggregate_type}")
 }
+
+impl CommonSettings {
+    /// Whether the built-in development master key is in effect.
+    pub fn master_key_is_dev_default(&self) -> bool {
+        use secrecy::ExposeSecret;
+        self.master_key.expose_secret() == DEV_MASTER_KEY
+    }
+}

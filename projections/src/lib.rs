@@ -1,1 +1,26 @@
-//! placeholder
+//! Projections: Kafka consumers that build the Postgres read models, and the queries over them.
+//!
+//! - [`run_projector`]: the generic runner (offsets in Postgres, exactly-once effect per event,
+//!   poison messages halt; see [`runner`]).
+//! - [`IdentityProjector`]: `rm_companies` and `rm_users` from `<prefix>.company` and
+//!   `<prefix>.user` ([`identity_topics`]).
+//! - [`run_identity`]: the identity projector wired from [`hireledger_infra::CommonSettings`].
+//! - [`queries`]: what the API reads (views, paged lists, [`queries::wait_for_version`]).
+
+pub mod envelope;
+pub mod identity;
+pub mod queries;
+pub mod runner;
+
+pub use envelope::{Envelope, EnvelopeError};
+pub use identity::{IDENTITY_PROJECTOR, IdentityProjector, identity_topics, run_identity};
+pub use queries::{CompanyView, Page, QueryError, UserView, ViewKind};
+pub use runner::{Projector, run_projector};
+
+/// Aggregate types whose topics the projectors consume (the relay creates their topics at start).
+pub fn aggregate_types() -> Vec<String> {
+    vec![
+        hireledger_schemas::CompanyEventV1::AGGREGATE_TYPE.to_owned(),
+        hireledger_schemas::UserEventV1::AGGREGATE_TYPE.to_owned(),
+    ]
+}

@@ -2,3 +2,7 @@
 //! Each test gets a fresh database, a unique topic prefix and unique consumer groups.
 
 mod support;
+mod crash;
+mod erasure;
+mod relay;
+mod projections;

@@ -72,3 +72,59 @@ impl Drop for TestDb {
         .join();
     }
 }
+
+/// The development master key as a secret (tests use the default, like a local stack).
+pub fn dev_master_key() -> SecretString {
+    SecretString::from(hireledger_infra::settings::DEV_MASTER_KEY)
+}
+
+/// A header of a Kafka message as text.
+pub fn header<M: rdkafka::Message>(msg: &M, name: &str) -> Option<String> {
+    use rdkafka::message::Headers;
+    let headers = msg.headers()?;
+    headers
+        .iter()
+        .find(|h| h.key == name)
+        .and_then(|h| h.value)
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+}
+
+/// Settings of one test: its database, the test broker, a unique topic prefix, the dev key.
+pub fn common_settings(db: &TestDb, topic_prefix: &str) -> hireledger_infra::CommonSettings {
+    hireledger_infra::CommonSettings {
+        database_url: db.secret_url(),
+        database_max_connections: 16,
+        kafka_brokers: brokers(),
+        topic_prefix: topic_prefix.to_owned(),
+        topic_partitions: 3,
+        master_key: dev_master_key(),
+    }
+}
+
+/// Starts the relay and the identity projector (unique group) as tasks; they stop when `stop`
+/// turns true.
+pub fn start_pipeline(
+    pool: PgPool,
+    common: &hireledger_infra::CommonSettings,
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> Vec<tokio::task::JoinHandle<anyhow::Result<()>>> {
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let relay_cfg = hireledger_infra::relay::RelayConfig {
+        relay_name: "main".into(),
+        brokers: common.kafka_brokers.clone(),
+        topic_prefix: common.topic_prefix.clone(),
+        partitions: common.topic_partitions,
+        batch_size: 200,
+        poll_interval: std::time::Duration::from_millis(100),
+        aggregate_types: hireledger_projections::aggregate_types(),
+    };
+    let relay = tokio::spawn(hireledger_infra::relay::run_relay(pool.clone(), relay_cfg, stopped(stop.clone())));
+    let common = common.clone();
+    let group = unique("identity");
+    let projector = tokio::spawn(async move {
+        hireledger_projections::run_identity(pool, &common, &group, stopped(stop)).await
+    });
+    vec![relay, projector]
+}

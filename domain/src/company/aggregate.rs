@@ -66,6 +66,11 @@ impl Company {
                 if self.status != CompanyStatus::None {
                     return Err(CompanyError::AlreadyRegistered);
                 }
+                if contact.name.subject != contact.person_id
+                    || contact.email.subject != contact.person_id
+                {
+                    return Err(CompanyError::WrongDataSubject);
+                }
                 Ok(E::CompanyRegistrationRequested {
                     company_id,
                     name,

@@ -166,4 +166,7 @@ pub enum CompanyError {
     InvalidReason,
     #[error("nothing to change")]
     NothingToChange,
+    /// The contact's data must be sealed with the contact's own key (crypto-shredding).
+    #[error("personal data sealed for another data subject")]
+    WrongDataSubject,
 }

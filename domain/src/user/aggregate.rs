@@ -80,6 +80,9 @@ impl User {
                 if self.status != UserStatus::None {
                     return Err(UserError::AlreadyExists);
                 }
+                if name.subject != user_id || email.subject != user_id {
+                    return Err(UserError::WrongDataSubject);
+                }
                 Self::check_role_grant(&actor, role, company_id)?;
                 if !actor.manages_company(company_id) {
                     return Err(UserError::Forbidden);
@@ -98,6 +101,10 @@ impl User {
                 self.require_live(false)?;
                 if actor.user_id() != self.id {
                     self.require_manager(&actor)?;
+                }
+                let own = |s: &Option<Sealed>| s.as_ref().is_none_or(|s| Some(s.subject) == self.id);
+                if !own(&name) || !own(&email) {
+                    return Err(UserError::WrongDataSubject);
                 }
                 let name = name.filter(|n| Some(n) != self.name.as_ref());
                 let email = email.filter(|e| Some(e) != self.email.as_ref());
@@ -152,6 +159,7 @@ impl User {
             C::Reactivate { actor } => {
                 self.require_live(true)?;
                 self.require_manager(&actor)?;
+                self.require_not_self(&actor)?;
                 if self.status == UserStatus::Active {
                     return Err(UserError::AlreadyActive);
                 }

@@ -147,4 +147,8 @@ pub enum UserError {
     Erased,
     #[error("nothing to change")]
     NothingToChange,
+    /// Personal data must be sealed with the user's own key, or erasing the user would not
+    /// erase it.
+    #[error("personal data sealed for another data subject")]
+    WrongDataSubject,
 }

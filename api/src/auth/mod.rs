@@ -1,0 +1,88 @@
+//! Authentication: access tokens ([`jwt`]), the [`AuthUser`] extractor, login rate limits
+//! ([`rate_limit`]).
+
+pub mod jwt;
+pub mod rate_limit;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use hireledger_domain::{Actor, Role};
+use std::future::{Ready, ready};
+use uuid::Uuid;
+
+/// The signed-in caller, from a valid `Authorization: Bearer <access token>`. Missing or bad
+/// token → `AUTH_005`; expired → `AUTH_002`.
+///
+/// Access tokens are stateless: a role change or deactivation takes effect for API calls when the
+/// token expires (at most the access TTL, 15 minutes by default); refresh re-checks the account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuthUser {
+    pub user_id: Uuid,
+    pub role: Role,
+    pub company_id: Option<Uuid>,
+}
+
+impl AuthUser {
+    pub fn actor(&self) -> Actor {
+        Actor::User {
+            user_id: self.user_id,
+            role: self.role,
+            company_id: self.company_id,
+        }
+    }
+
+    pub fn is_platform_admin(&self) -> bool {
+        self.role == Role::SystemAdmin
+    }
+
+    /// `AUTH_003` unless the caller has one of `roles`.
+    pub fn require_role(&self, roles: &[Role]) -> Result<(), ApiError> {
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden)
+        }
+    }
+
+    /// Whether the caller may see resources of `company_id`: platform admins see every company,
+    /// everyone else only their own. Callers answer 404 (not 403) when this is false, so other
+    /// tenants' ids cannot be probed.
+    pub fn sees_company(&self, company_id: Option<Uuid>) -> bool {
+        self.is_platform_admin() || (self.company_id.is_some() && self.company_id == company_id)
+    }
+}
+
+/// The bearer token of a request, if it has one.
+pub fn bearer_token(req: &HttpRequest) -> Option<&str> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state is not configured")))?;
+    let token = bearer_token(req).ok_or(ApiError::Unauthenticated)?;
+    let claims = state.jwt.verify(token)?;
+    Ok(AuthUser {
+        user_id: claims.sub,
+        role: claims.role,
+        company_id: claims.company_id,
+    })
+}
+
+impl FromRequest for AuthUser {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        ready(authenticate(req))
+    }
+}

@@ -1,0 +1,66 @@
+//! Subcommands: migrate, serve, relay, project, up (all roles in one process), create-admin.
+
+mod admin;
+mod bench;
+mod roles;
+
+use clap::{Parser, Subcommand};
+use hireledger_infra::CommonSettings;
+
+#[derive(Parser, Debug)]
+#[command(name = "hireledger", version, about = "HireLedger: every hiring step is an event")]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    common: CommonSettings,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Create the database if needed and apply every migration.
+    Migrate,
+    /// Serve the HTTP API.
+    Serve(hireledger_api::ApiSettings),
+    /// Publish committed events to Kafka in commit order (one active instance, others standby).
+    Relay(roles::RelayArgs),
+    /// Run the projectors that keep the read models up to date.
+    Project(roles::ProjectArgs),
+    /// Everything in one process: migrate, relay, projectors and the API.
+    Up {
+        #[command(flatten)]
+        api: hireledger_api::ApiSettings,
+        #[command(flatten)]
+        relay: roles::RelayArgs,
+        #[command(flatten)]
+        project: roles::ProjectArgs,
+    },
+    /// Create a platform administrator (password from HIRELEDGER_ADMIN_PASSWORD). Idempotent.
+    CreateAdmin(admin::CreateAdminArgs),
+    /// Measure the write path end to end on a scratch database, next to pgbench.
+    Bench(bench::BenchArgs),
+}
+
+pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
+    let common = cli.common;
+    if common.master_key_is_dev_default() {
+        tracing::warn!("using the development master key; set HIRELEDGER_MASTER_KEY in production");
+    }
+    match cli.command {
+        Command::Migrate => {
+            hireledger_infra::db::migrate(&common.database_url).await?;
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::Serve(api) => roles::serve(common, api).await,
+        Command::Relay(args) => roles::relay(common, args).await,
+        Command::Project(args) => roles::project(common, args).await,
+        Command::Up {
+            api,
+            relay,
+            project,
+        } => roles::up(common, api, relay, project).await,
+        Command::CreateAdmin(args) => admin::create_admin(common, args).await,
+        Command::Bench(args) => bench::bench(common, args).await,
+    }
+}

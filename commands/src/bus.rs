@@ -1,0 +1,143 @@
+//! Executes commands against the Postgres event store and reports the new aggregate version.
+
+use cqrs_es::persist::PersistedEventStore;
+use cqrs_es::{Aggregate, AggregateError, EventStore as _};
+use postgres_es::PostgresEventRepository;
+use sqlx::PgPool;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// Who/why of a command, stored with each of its events (the `metadata` column).
+#[derive(Debug, Clone, Default)]
+pub struct CommandMetadata {
+    pub actor_id: Option<Uuid>,
+    pub tenant_id: Option<Uuid>,
+    pub request_id: String,
+    pub correlation_id: String,
+    pub causation_id: String,
+}
+
+impl CommandMetadata {
+    /// Metadata for a command issued by the platform itself (CLI, process managers).
+    pub fn system(reason: &str) -> Self {
+        let id = Uuid::now_v7().to_string();
+        Self {
+            actor_id: None,
+            tenant_id: None,
+            request_id: id.clone(),
+            correlation_id: id,
+            causation_id: reason.to_owned(),
+        }
+    }
+
+    /// The same request, for a follow-up command caused by `cause` (e.g. an aggregate id).
+    pub fn caused_by(&self, cause: &str) -> Self {
+        Self {
+            causation_id: cause.to_owned(),
+            ..self.clone()
+        }
+    }
+
+    pub fn with_tenant(mut self, tenant: Option<Uuid>) -> Self {
+        self.tenant_id = tenant;
+        self
+    }
+
+    fn to_map(&self) -> HashMap<String, String> {
+        let mut m = HashMap::new();
+        if let Some(a) = self.actor_id {
+            m.insert("actor_id".into(), a.to_string());
+        }
+        if let Some(t) = self.tenant_id {
+            m.insert("tenant_id".into(), t.to_string());
+        }
+        m.insert("request_id".into(), self.request_id.clone());
+        m.insert("correlation_id".into(), self.correlation_id.clone());
+        m.insert("causation_id".into(), self.causation_id.clone());
+        m
+    }
+}
+
+/// A command that was accepted: its events are durable in Postgres.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Committed {
+    /// Sequence of the aggregate's last event: the version reads can wait for.
+    pub version: u64,
+    pub events: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError<E: std::error::Error> {
+    /// A business rule refused the command; no event was written.
+    #[error(transparent)]
+    Rejected(E),
+    /// Another command changed the aggregate concurrently (optimistic concurrency).
+    #[error("concurrent modification")]
+    Conflict,
+    /// The event store could not be reached.
+    #[error("event store unavailable")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error("event store failure")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl<E: std::error::Error> From<AggregateError<E>> for CommandError<E> {
+    fn from(e: AggregateError<E>) -> Self {
+        match e {
+            AggregateError::UserError(e) => Self::Rejected(e),
+            AggregateError::AggregateConflict => Self::Conflict,
+            AggregateError::DatabaseConnectionError(e) => Self::Unavailable(e),
+            AggregateError::DeserializationError(e) | AggregateError::UnexpectedError(e) => {
+                Self::Internal(e)
+            }
+        }
+    }
+}
+
+/// The event store of one aggregate type.
+pub struct EventStore<A: Aggregate> {
+    store: PersistedEventStore<PostgresEventRepository, A>,
+}
+
+impl<A> EventStore<A>
+where
+    A: Aggregate<Services = ()>,
+{
+    pub fn new(pool: PgPool) -> Self {
+        let repo = PostgresEventRepository::new(pool);
+        let store = PersistedEventStore::new_event_store(repo)
+            .with_upcasters(hireledger_schemas::stored_upcasters());
+        Self { store }
+    }
+
+    /// The aggregate's current state and version (0 when it has no events).
+    #[tracing::instrument(skip(self), fields(aggregate = A::TYPE))]
+    pub async fn load(&self, id: &str) -> Result<(A, u64), CommandError<A::Error>> {
+        let ctx = self.store.load_aggregate(id).await?;
+        Ok((ctx.aggregate, ctx.current_sequence as u64))
+    }
+
+    /// Handles `command` on the aggregate and commits its events atomically; a concurrent
+    /// writer makes this fail with [`CommandError::Conflict`] and write nothing.
+    #[tracing::instrument(skip(self, command, metadata), fields(aggregate = A::TYPE))]
+    pub async fn execute(
+        &self,
+        id: &str,
+        command: A::Command,
+        metadata: &CommandMetadata,
+    ) -> Result<Committed, CommandError<A::Error>> {
+        let mut ctx = self.store.load_aggregate(id).await?;
+        let sink = cqrs_es::event_sink::EventSink::default();
+        ctx.aggregate
+            .handle(command, &(), &sink)
+            .await
+            .map_err(CommandError::Rejected)?;
+        let events = sink.collect().await;
+        let base = ctx.current_sequence as u64;
+        let committed = self.store.commit(events, ctx, metadata.to_map()).await?;
+        Ok(Committed {
+            version: committed.last().map_or(base, |e| e.sequence as u64),
+            events: committed.len(),
+        })
+    }
+}

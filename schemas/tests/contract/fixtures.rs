@@ -1,0 +1,228 @@
+//! Golden fixtures: `fixtures/stored/<aggregate>/<EventType>.<version>.json` holds a stored
+//! payload of every event type and version ever written (never delete one), and
+//! `fixtures/published/<aggregate>/<EventType>.v1.json` what its current version publishes.
+
+use crate::{check_no_stale, check_or_bless, crate_dir, files_under};
+use cqrs_es::DomainEvent;
+use hireledger_domain::company::CompanyEvent;
+use hireledger_domain::user::UserEvent;
+use hireledger_schemas::stored::STORED_EVENT_TYPES;
+use hireledger_schemas::{
+    CompanyEventV1, Published, UserEventV1, ce_type, current_stored_version, decode, to_published,
+};
+use serde_json::Value;
+use std::path::PathBuf;
+
+/// One stored fixture: where it is and what its name says.
+struct StoredFixture {
+    path: PathBuf,
+    aggregate_type: String,
+    event_type: String,
+    version: String,
+    payload: Value,
+}
+
+fn stored_fixtures() -> Vec<StoredFixture> {
+    let fixtures: Vec<StoredFixture> = files_under("fixtures/stored")
+        .into_iter()
+        .map(|path| {
+            let aggregate_type = path
+                .parent()
+                .and_then(|p| p.file_name())
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let (event_type, version) = name
+                .strip_suffix(".json")
+                .and_then(|n| n.split_once('.'))
+                .unwrap_or_else(|| panic!("fixture name {name} is not <EventType>.<version>.json"));
+            let text = std::fs::read_to_string(crate_dir().join(&path)).unwrap();
+            StoredFixture {
+                aggregate_type,
+                event_type: event_type.to_owned(),
+                version: version.to_owned(),
+                payload: serde_json::from_str(&text).unwrap(),
+                path,
+            }
+        })
+        .collect();
+    assert!(!fixtures.is_empty(), "no stored fixtures found");
+    fixtures
+}
+
+/// Every key anywhere in `value`.
+fn keys(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                out.push(k.clone());
+                keys(v, out);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| keys(v, out)),
+        _ => {}
+    }
+}
+
+fn assert_no_secrets(published: &Published, origin: &str) {
+    let mut all = Vec::new();
+    keys(&published.payload, &mut all);
+    assert!(
+        !all.iter().any(|k| k == "password_hash"),
+        "{origin}: published payload has password_hash"
+    );
+    assert!(
+        !published.payload.to_string().contains("$argon2"),
+        "{origin}: published payload holds a password hash"
+    );
+}
+
+#[test]
+fn every_stored_fixture_loads_publishes_and_decodes() {
+    for fixture in stored_fixtures() {
+        let origin = fixture.path.display().to_string();
+        let published = to_published(
+            &fixture.aggregate_type,
+            &fixture.event_type,
+            &fixture.version,
+            &fixture.payload,
+        )
+        .unwrap_or_else(|e| panic!("{origin}: {e}"));
+        assert!(
+            published
+                .ce_type
+                .starts_with(&format!("hireledger.{}.", fixture.aggregate_type)),
+            "{origin}: {}",
+            published.ce_type
+        );
+        assert_eq!(published.version, "1.0", "{origin}");
+        assert_no_secrets(&published, &origin);
+
+        let bytes = serde_json::to_vec(&published.payload).unwrap();
+        let decoded =
+            decode(&published.ce_type, &bytes).unwrap_or_else(|e| panic!("{origin}: {e}"));
+        assert_eq!(decoded.encode().unwrap(), published, "{origin}: round trip");
+    }
+}
+
+#[test]
+fn current_version_fixtures_are_exactly_what_the_domain_writes() {
+    for fixture in stored_fixtures() {
+        let origin = fixture.path.display().to_string();
+        if current_stored_version(&fixture.aggregate_type, &fixture.event_type)
+            != Some(fixture.version.as_str())
+        {
+            continue;
+        }
+        // The domain reads the fixture and writes it back unchanged: nothing in it is ignored.
+        let (rewritten, event_type, version) = match fixture.aggregate_type.as_str() {
+            "company" => {
+                let e: CompanyEvent = serde_json::from_value(fixture.payload.clone()).unwrap();
+                (
+                    serde_json::to_value(&e).unwrap(),
+                    e.event_type(),
+                    e.event_version(),
+                )
+            }
+            "user" => {
+                let e: UserEvent = serde_json::from_value(fixture.payload.clone()).unwrap();
+                (
+                    serde_json::to_value(&e).unwrap(),
+                    e.event_type(),
+                    e.event_version(),
+                )
+            }
+            other => panic!("{origin}: unknown aggregate {other}"),
+        };
+        assert_eq!(rewritten, fixture.payload, "{origin}");
+        assert_eq!(event_type, fixture.event_type, "{origin}");
+        assert_eq!(version, fixture.version, "{origin}");
+    }
+}
+
+#[test]
+fn every_stored_event_type_has_a_fixture_of_its_current_version() {
+    let fixtures = stored_fixtures();
+    for stored in STORED_EVENT_TYPES {
+        assert!(
+            fixtures
+                .iter()
+                .any(|f| f.aggregate_type == stored.aggregate_type
+                    && f.event_type == stored.event_type
+                    && f.version == stored.current_version),
+            "no fixture fixtures/stored/{}/{}.{}.json",
+            stored.aggregate_type,
+            stored.event_type,
+            stored.current_version
+        );
+    }
+    for f in &fixtures {
+        assert!(
+            current_stored_version(&f.aggregate_type, &f.event_type).is_some(),
+            "{}: not a stored event type",
+            f.path.display()
+        );
+    }
+    // Every published event comes from a stored one, and every stored one is published.
+    let mut published: Vec<(&str, &str)> = CompanyEventV1::EVENT_TYPES
+        .iter()
+        .map(|e| (CompanyEventV1::AGGREGATE_TYPE, *e))
+        .chain(
+            UserEventV1::EVENT_TYPES
+                .iter()
+                .map(|e| (UserEventV1::AGGREGATE_TYPE, *e)),
+        )
+        .collect();
+    let mut stored: Vec<(&str, &str)> = STORED_EVENT_TYPES
+        .iter()
+        .map(|s| (s.aggregate_type, s.event_type))
+        .collect();
+    published.sort_unstable();
+    stored.sort_unstable();
+    assert_eq!(published, stored);
+}
+
+/// What each current stored fixture publishes, checked in so that a change of the published
+/// form shows up in review; each published fixture must still decode. `HIRELEDGER_BLESS=1`
+/// rewrites them.
+#[test]
+fn published_fixtures_are_current_and_decode() {
+    let mut generated = Vec::new();
+    for fixture in stored_fixtures() {
+        if current_stored_version(&fixture.aggregate_type, &fixture.event_type)
+            != Some(fixture.version.as_str())
+        {
+            continue;
+        }
+        let published = to_published(
+            &fixture.aggregate_type,
+            &fixture.event_type,
+            &fixture.version,
+            &fixture.payload,
+        )
+        .unwrap();
+        let relative = PathBuf::from(format!(
+            "fixtures/published/{}/{}.v1.json",
+            fixture.aggregate_type, fixture.event_type
+        ));
+        let mut payload = published.payload.clone();
+        payload.sort_all_objects();
+        check_or_bless(&relative, &format!("{payload:#}\n"));
+        generated.push(relative);
+    }
+    check_no_stale("fixtures/published", &generated);
+
+    for path in files_under("fixtures/published") {
+        let aggregate_type = path.parent().and_then(|p| p.file_name()).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let event_type = name.strip_suffix(".v1.json").unwrap();
+        let bytes = std::fs::read(crate_dir().join(&path)).unwrap();
+        let ce_type = ce_type(&aggregate_type.to_string_lossy(), event_type);
+        let decoded =
+            decode(&ce_type, &bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let expected: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(decoded.payload().unwrap(), expected, "{}", path.display());
+        assert_eq!(decoded.ce_type(), ce_type);
+    }
+}
