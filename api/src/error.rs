@@ -67,6 +67,8 @@ pub enum ApiError {
     Internal(#[source] anyhow::Error),
     #[error("no such resource")]
     RouteNotFound,
+    #[error("method not allowed on this resource")]
+    MethodNotAllowed,
 }
 
 /// THE table: every error's stable code and HTTP status.
@@ -111,8 +113,11 @@ fn code_and_status(e: &ApiError) -> (&'static str, StatusCode) {
         A::User(U::Erased) => ("USER_009", S::CONFLICT),
         A::User(U::NothingToChange) => ("USER_010", S::UNPROCESSABLE_ENTITY),
         A::Unavailable(_) => ("SYS_001", S::SERVICE_UNAVAILABLE),
-        A::Internal(_) => ("SYS_002", S::INTERNAL_SERVER_ERROR),
+        A::Internal(_) | A::Company(C::WrongDataSubject) | A::User(U::WrongDataSubject) => {
+            ("SYS_002", S::INTERNAL_SERVER_ERROR)
+        }
         A::RouteNotFound => ("NOT_FOUND", S::NOT_FOUND),
+        A::MethodNotAllowed => ("REQ_005", S::METHOD_NOT_ALLOWED),
     }
 }
 
@@ -155,7 +160,9 @@ impl ApiError {
     fn detail(&self) -> String {
         match self {
             // The cause chain is logged, never shown.
-            Self::Internal(_) => "internal error".to_owned(),
+            e if e.status_code() == StatusCode::INTERNAL_SERVER_ERROR => {
+                "internal error".to_owned()
+            }
             Self::Unavailable(_) => "a dependency is unavailable; retry later".to_owned(),
             e => e.to_string(),
         }
@@ -177,6 +184,9 @@ impl ApiError {
             }
             Self::Unavailable(cause) => {
                 tracing::warn!(code, error = format!("{cause:#}"), "dependency unavailable");
+            }
+            e if e.status_code().is_server_error() => {
+                tracing::error!(code, error = %e, "internal error");
             }
             // Client errors: the code is enough (details may echo personal input).
             _ => tracing::debug!(code, "request refused"),
@@ -227,6 +237,9 @@ impl From<InvalidValue> for ApiError {
 impl From<IdentityError> for ApiError {
     fn from(e: IdentityError) -> Self {
         match e {
+            // A service sealed data for the wrong subject: a bug, not the caller's fault.
+            e @ (IdentityError::Company(CompanyError::WrongDataSubject)
+            | IdentityError::User(UserError::WrongDataSubject)) => Self::Internal(e.into()),
             IdentityError::Invalid(v) => Self::Validation(v),
             IdentityError::EmailTaken => Self::EmailTaken,
             IdentityError::WrongPassword => Self::WrongPassword,
@@ -319,6 +332,7 @@ mod tests {
             ApiError::Unavailable(anyhow::anyhow!("down")),
             ApiError::Internal(anyhow::anyhow!("secret cause")),
             ApiError::RouteNotFound,
+            ApiError::MethodNotAllowed,
         ];
         for c in [
             C::AlreadyRegistered,
@@ -330,6 +344,7 @@ mod tests {
             C::InvalidThresholds,
             C::InvalidReason,
             C::NothingToChange,
+            C::WrongDataSubject,
         ] {
             all.push(ApiError::Company(c));
         }
@@ -344,6 +359,7 @@ mod tests {
             U::AlreadyActive,
             U::Erased,
             U::NothingToChange,
+            U::WrongDataSubject,
         ] {
             all.push(ApiError::User(u));
         }
@@ -360,8 +376,9 @@ mod tests {
             }
             assert!(status.is_client_error() || status.is_server_error());
         }
-        // Forbidden from any source shares AUTH_003; everything else has its own code.
-        assert_eq!(seen.len(), every_error().len() - 2);
+        // Forbidden from any source shares AUTH_003 and bugs share SYS_002; everything else has
+        // its own code.
+        assert_eq!(seen.len(), every_error().len() - 4);
     }
 
     #[test]
@@ -370,7 +387,7 @@ mod tests {
             .iter()
             .map(|e| {
                 let (code, status) = code_and_status(e);
-                format!("{code} {} {e:?}", status.as_u16())
+                format!("{code} {} {e}", status.as_u16())
             })
             .collect();
         insta::assert_json_snapshot!("error_table", table);

@@ -31,7 +31,11 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Longest accepted key.
 const MAX_KEY_LEN: usize = 200;
 /// POSTs that are not commands.
-const NOT_COMMANDS: &[&str] = &["/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/auth/logout"];
+const NOT_COMMANDS: &[&str] = &[
+    "/api/v1/auth/login",
+    "/api/v1/auth/refresh",
+    "/api/v1/auth/logout",
+];
 
 fn applies(req: &ServiceRequest) -> bool {
     (req.method() == Method::POST || req.method() == Method::PATCH)
@@ -40,7 +44,11 @@ fn applies(req: &ServiceRequest) -> bool {
 }
 
 fn key_of(req: &ServiceRequest) -> Result<String, ApiError> {
-    let bad = || ApiError::Malformed(format!("Idempotency-Key must be 1 to {MAX_KEY_LEN} visible ASCII characters"));
+    let bad = || {
+        ApiError::Malformed(format!(
+            "Idempotency-Key must be 1 to {MAX_KEY_LEN} visible ASCII characters"
+        ))
+    };
     let v = req
         .headers()
         .get(&IDEMPOTENCY_KEY)
@@ -68,12 +76,21 @@ fn replay(req: ServiceRequest, status: u16, stored: Vec<u8>) -> ServiceResponse<
         .ok()
         .and_then(|v| v.get("version").and_then(serde_json::Value::as_u64));
     let mut res = HttpResponse::build(status);
-    res.insert_header((header::CONTENT_TYPE, HeaderValue::from_static("application/json")))
-        .insert_header((IDEMPOTENCY_REPLAYED, HeaderValue::from_static("true")));
+    res.insert_header((
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    ))
+    .insert_header((IDEMPOTENCY_REPLAYED, HeaderValue::from_static("true")));
     if let Some(v) = version {
         res.insert_header((X_AGGREGATE_VERSION, HeaderValue::from(v)));
     }
     req.into_response(res.body(stored))
+}
+
+async fn abandon(state: &AppState, scope: &str, key: &str) {
+    if let Err(e) = state.idempotency.abandon(scope, key).await {
+        tracing::warn!(error = %e, "forgetting a failed idempotent attempt failed");
+    }
 }
 
 pub async fn idempotency(
@@ -82,22 +99,34 @@ pub async fn idempotency(
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let (Some(state), true) = (state, applies(&req)) else {
-        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
     };
     let key = match key_of(&req) {
         Ok(k) => k,
         Err(e) => return Ok(req.error_response(e)),
     };
     let Some(scope) = scope_of(&req, &state) else {
-        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
     };
     let payload = req.take_payload();
     let body = match body::to_bytes_limited(BodyStream::new(payload), MAX_BODY_BYTES).await {
         Ok(Ok(b)) => b,
-        Ok(Err(e)) => return Ok(req.error_response(ApiError::Malformed(format!("reading the body: {e}")))),
+        Ok(Err(e)) => {
+            return Ok(req.error_response(ApiError::Malformed(format!("reading the body: {e}"))));
+        }
         Err(_) => return Ok(req.error_response(ApiError::PayloadTooLarge)),
     };
-    let target = req.uri().path_and_query().map_or(req.path(), |pq| pq.as_str()).to_owned();
+    let target = req
+        .uri()
+        .path_and_query()
+        .map_or(req.path(), |pq| pq.as_str())
+        .to_owned();
     let hash = request_hash(req.method().as_str(), &target, &body);
     match state.idempotency.begin(&scope, &key, &hash).await {
         Ok(Begin::Proceed) => {}
@@ -107,10 +136,12 @@ pub async fn idempotency(
         Err(e) => return Ok(req.error_response(ApiError::from(e))),
     }
     req.set_payload(actix_web::dev::Payload::from(body));
-    let http = req.request().clone();
     let res = match next.call(req).await {
         Ok(res) => res.map_into_boxed_body(),
-        Err(e) => ServiceResponse::from_err(e, http),
+        Err(e) => {
+            abandon(&state, &scope, &key).await;
+            return Err(e);
+        }
     };
     let status = res.status();
     let (http, res) = res.into_parts();
@@ -118,7 +149,7 @@ pub async fn idempotency(
     let bytes = match body::to_bytes(res_body).await {
         Ok(b) => b,
         Err(e) => {
-            let _ = state.idempotency.abandon(&scope, &key).await;
+            abandon(&state, &scope, &key).await;
             let err = ApiError::Internal(anyhow::anyhow!("buffering the response: {e}"));
             return Ok(ServiceResponse::new(http, HttpResponse::from_error(err)));
         }
@@ -126,11 +157,17 @@ pub async fn idempotency(
     let stored = if status.is_server_error() {
         state.idempotency.abandon(&scope, &key).await
     } else {
-        state.idempotency.complete(&scope, &key, status.as_u16(), &bytes).await
+        state
+            .idempotency
+            .complete(&scope, &key, status.as_u16(), &bytes)
+            .await
     };
     if let Err(e) = stored {
         // The command itself is done; only its replay is lost. Say so in the log, answer as usual.
         tracing::warn!(error = %e, "storing the idempotent result failed");
     }
-    Ok(ServiceResponse::new(http, head.set_body(bytes).map_into_boxed_body()))
+    Ok(ServiceResponse::new(
+        http,
+        head.set_body(bytes).map_into_boxed_body(),
+    ))
 }

@@ -47,22 +47,22 @@ pub async fn request_ids(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let request_id =
-        client_id(&req, &X_REQUEST_ID).unwrap_or_else(|| Uuid::now_v7().to_string());
-    let correlation_id =
-        client_id(&req, &X_CORRELATION_ID).unwrap_or_else(|| request_id.clone());
+    let request_id = client_id(&req, &X_REQUEST_ID).unwrap_or_else(|| Uuid::now_v7().to_string());
+    let correlation_id = client_id(&req, &X_CORRELATION_ID).unwrap_or_else(|| request_id.clone());
     let ids = RequestIds {
         request_id,
         correlation_id,
     };
     req.extensions_mut().insert(ids.clone());
-    let http = req.request().clone();
     let started = Instant::now();
-    let mut res = match next.call(req).await {
-        Ok(res) => res.map_into_boxed_body(),
-        Err(e) => ServiceResponse::from_err(e, http),
-    };
-    let route = res.request().match_pattern().unwrap_or_else(|| "<unmatched>".to_owned());
+    // Handlers' errors arrive here as responses; an `Err` only comes from a middleware and is
+    // answered by actix itself. (The request must not be cloned across the call: routing needs
+    // sole ownership of it.)
+    let mut res = next.call(req).await?.map_into_boxed_body();
+    let route = res
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "<unmatched>".to_owned());
     tracing::info!(
         method = %res.request().method(),
         route,
@@ -86,13 +86,17 @@ pub async fn request_ids(
 /// Metadata for a command issued by `actor` through this request. Causation is
 /// `http:<METHOD> <route pattern>`.
 pub fn metadata(req: &HttpRequest, actor: &Actor) -> CommandMetadata {
-    let ids = req.extensions().get::<RequestIds>().cloned().unwrap_or_else(|| {
-        let id = Uuid::now_v7().to_string();
-        RequestIds {
-            request_id: id.clone(),
-            correlation_id: id,
-        }
-    });
+    let ids = req
+        .extensions()
+        .get::<RequestIds>()
+        .cloned()
+        .unwrap_or_else(|| {
+            let id = Uuid::now_v7().to_string();
+            RequestIds {
+                request_id: id.clone(),
+                correlation_id: id,
+            }
+        });
     let route = req.match_pattern().unwrap_or_else(|| req.path().to_owned());
     CommandMetadata {
         actor_id: actor.user_id(),
@@ -141,7 +145,9 @@ pub fn min_version(req: &HttpRequest, query: Option<u64>) -> Result<Option<u64>,
             .ok()
             .and_then(|s| s.trim().parse::<u64>().ok())
             .map(Some)
-            .ok_or_else(|| ApiError::Malformed("X-Min-Version must be a non-negative integer".into())),
+            .ok_or_else(|| {
+                ApiError::Malformed("X-Min-Version must be a non-negative integer".into())
+            }),
     }
 }
 
@@ -163,4 +169,40 @@ pub async fn await_version(
     } else {
         Consistency::Stale
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    #[test]
+    fn min_version_from_query_then_header() {
+        let req = TestRequest::default()
+            .insert_header((X_MIN_VERSION, "7"))
+            .to_http_request();
+        assert_eq!(min_version(&req, Some(3)).unwrap(), Some(3));
+        assert_eq!(min_version(&req, None).unwrap(), Some(7));
+        let none = TestRequest::default().to_http_request();
+        assert_eq!(min_version(&none, None).unwrap(), None);
+        let bad = TestRequest::default()
+            .insert_header((X_MIN_VERSION, "-1"))
+            .to_http_request();
+        assert_eq!(min_version(&bad, None).unwrap_err().code(), "REQ_001");
+    }
+
+    #[test]
+    fn metadata_names_the_route_and_actor() {
+        let req = TestRequest::post().uri("/api/v1/users").to_http_request();
+        let user_id = Uuid::now_v7();
+        let actor = Actor::User {
+            user_id,
+            role: hireledger_domain::Role::Hr,
+            company_id: None,
+        };
+        let meta = metadata(&req, &actor);
+        assert_eq!(meta.actor_id, Some(user_id));
+        assert_eq!(meta.causation_id, "http:POST /api/v1/users");
+        assert_eq!(meta.correlation_id, meta.request_id);
+    }
 }

@@ -27,7 +27,11 @@ pub struct ApiSettings {
     pub access_token_ttl_secs: u64,
 
     /// Lifetime of a refresh token, in seconds (7 days).
-    #[arg(long, env = "HIRELEDGER_REFRESH_TOKEN_TTL_SECS", default_value_t = 604_800)]
+    #[arg(
+        long,
+        env = "HIRELEDGER_REFRESH_TOKEN_TTL_SECS",
+        default_value_t = 604_800
+    )]
     pub refresh_token_ttl_secs: u64,
 
     /// Mark the refresh-token cookie `Secure` (set in production, behind HTTPS).
@@ -43,7 +47,11 @@ pub struct ApiSettings {
     pub login_per_ip_per_minute: u32,
 
     /// Login attempts allowed per e-mail address per minute (per instance).
-    #[arg(long, env = "HIRELEDGER_LOGIN_PER_EMAIL_PER_MINUTE", default_value_t = 5)]
+    #[arg(
+        long,
+        env = "HIRELEDGER_LOGIN_PER_EMAIL_PER_MINUTE",
+        default_value_t = 5
+    )]
     pub login_per_email_per_minute: u32,
 
     /// HTTP worker threads; 0 means one per CPU core.
@@ -121,7 +129,10 @@ mod tests {
         let default = ApiSettings::default();
         assert_eq!(parsed.bind, default.bind);
         assert_eq!(parsed.access_token_ttl(), Duration::from_secs(15 * 60));
-        assert_eq!(parsed.refresh_token_ttl(), Duration::from_secs(7 * 24 * 3600));
+        assert_eq!(
+            parsed.refresh_token_ttl(),
+            Duration::from_secs(7 * 24 * 3600)
+        );
         assert!(!parsed.cookie_secure);
         assert_eq!(parsed.read_wait_ms, 2000);
         assert!(parsed.jwt_secret_is_dev_default());

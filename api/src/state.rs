@@ -3,12 +3,12 @@
 use crate::auth::jwt::JwtKeys;
 use crate::auth::rate_limit::LoginLimiter;
 use crate::settings::ApiSettings;
+use anyhow::Context as _;
 use hireledger_commands::idempotency::IdempotencyStore;
 use hireledger_commands::identity::Identity;
 use hireledger_commands::sessions::Sessions;
-use hireledger_infra::vault::Vault;
 use hireledger_infra::CommonSettings;
-use anyhow::Context as _;
+use hireledger_infra::vault::Vault;
 use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,7 +28,11 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(pool: PgPool, common: &CommonSettings, settings: &ApiSettings) -> anyhow::Result<Self> {
+    pub fn new(
+        pool: PgPool,
+        common: &CommonSettings,
+        settings: &ApiSettings,
+    ) -> anyhow::Result<Self> {
         settings.validate()?;
         let vault = Vault::new(pool.clone(), &common.master_key).context("opening the vault")?;
         Ok(Self {

@@ -38,6 +38,9 @@ pub struct Sessions {
     ttl: Duration,
 }
 
+/// family_id, user_id, expires_at, rotated_at, revoked_at
+type TokenRow = (Uuid, Uuid, DateTime<Utc>, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
 fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
@@ -86,7 +89,7 @@ impl Sessions {
     /// Exchanges a valid token for a new one of the same family; returns the user id.
     pub async fn rotate(&self, token: &str) -> Result<(Uuid, IssuedRefresh), RefreshError> {
         let mut tx = self.pool.begin().await?;
-        let row: Option<(Uuid, Uuid, DateTime<Utc>, Option<DateTime<Utc>>, Option<DateTime<Utc>>)> =
+        let row: Option<TokenRow> =
             sqlx::query_as(
                 "SELECT family_id, user_id, expires_at, rotated_at, revoked_at
                  FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE",

@@ -62,7 +62,11 @@ report() {
 trap report EXIT
 
 # --- checks -------------------------------------------------------------------------------------
-fmt_check() { cargo fmt --all -- --check; }
+fmt_check() {
+    local color=auto
+    [[ -t 1 ]] || color=never # no escape codes in CI logs
+    cargo fmt --all -- --check --color "$color"
+}
 
 # The domain crate stays free of I/O frameworks: neither its resolved normal dependencies nor its
 # own manifest may name these. tokio is tolerated in the tree only because cqrs-es pulls it in.

@@ -278,7 +278,12 @@ async fn apply_batch(
         let applied = projector
             .applied_version(&mut tx, &envelope)
             .await
-            .map_err(classify)?;
+            .map_err(|e| match classify(e) {
+                BatchError::Fatal(e) => {
+                    poison(format!("reading the applied version failed: {e:#}"))
+                }
+                transient => transient,
+            })?;
         if envelope.sequence <= applied {
             stats.duplicates += 1;
             tracing::debug!(projector = name, aggregate_id = %envelope.aggregate_id,

@@ -119,7 +119,7 @@ async fn killing_relay_and_projector_loses_and_duplicates_nothing() {
     let mut round = 0u32;
     while !load.is_finished() {
         tokio::time::sleep(Duration::from_millis(250 + u64::from(round % 4) * 100)).await;
-        if round % 2 == 0 {
+        if round.is_multiple_of(2) {
             relay.kill().await;
             relay.start();
             kills.0 += 1;

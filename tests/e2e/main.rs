@@ -1,7 +1,10 @@
 //! End-to-end tests against the real PostgreSQL and the real Kafka-protocol broker.
 //! Each test gets a fresh database, a unique topic prefix and unique consumer groups.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
+mod api;
 mod crash;
 mod erasure;
 mod relay;

@@ -2,6 +2,9 @@
 //! watermark, the published record (key, CloudEvents headers), checkpoint-after-ack, and the hot
 //! standby taking over.
 
+// Test helpers outside `#[test]` functions: a panic with a message is the failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use crate::support::{self, TestDb, unique};
 use chrono::{DateTime, SecondsFormat, Utc};
 use hireledger_infra::kafka;
@@ -492,4 +495,57 @@ async fn one_relay_publishes_and_the_standby_takes_over() {
     }
 
     relays.remove(&standby).unwrap().stop().await;
+}
+
+#[tokio::test]
+async fn a_poison_event_blocks_instead_of_vanishing() {
+    let db = TestDb::new().await;
+    let cfg = config(1);
+    let consumer = consumer(&cfg, "user").await;
+
+    let before = insert_event(&db.pool, &Uuid::new_v4().to_string(), 1, metadata(None)).await;
+    let poison = insert_event(&db.pool, &Uuid::new_v4().to_string(), 1, metadata(None)).await;
+    sqlx::query("UPDATE events SET payload = '{\"NotAnEvent\":{}}' WHERE global_position = $1")
+        .bind(poison.global_position)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let after = insert_event(&db.pool, &Uuid::new_v4().to_string(), 1, metadata(None)).await;
+
+    let relay = start(db.pool.clone(), cfg.clone());
+    let mut got = Vec::new();
+    receive(&consumer, &mut got, 1, DEADLINE).await;
+    assert_eq!(got.len(), 1);
+    assert_record(&got[0], &before);
+    wait_for(
+        "the checkpoint to stop just before the poison event",
+        || async {
+            checkpoint(&db.pool, &cfg.relay_name).await
+                == Some((before.tx_id.clone(), before.global_position, 1))
+        },
+    )
+    .await;
+
+    // Nothing after it is published while it cannot be.
+    receive(&consumer, &mut got, 2, QUIET).await;
+    assert_eq!(got.len(), 1, "published past a poison event");
+    assert_eq!(relay_lag_of(&db.pool, &cfg.relay_name).await.unwrap(), 2);
+
+    // Once it can be published (here: repaired), the relay carries on in order.
+    sqlx::query("UPDATE events SET payload = $1::text::json WHERE global_position = $2")
+        .bind(stored_payload().to_string())
+        .bind(poison.global_position)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    receive(&consumer, &mut got, 3, DEADLINE).await;
+    assert_eq!(got.len(), 3);
+    assert_record(&got[1], &poison);
+    assert_record(&got[2], &after);
+    wait_for("the checkpoint to pass the repaired event", || async {
+        checkpoint(&db.pool, &cfg.relay_name).await
+            == Some((after.tx_id.clone(), after.global_position, 3))
+    })
+    .await;
+    relay.stop().await;
 }

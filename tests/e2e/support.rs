@@ -128,3 +128,148 @@ pub fn start_pipeline(
     });
     vec![relay, projector]
 }
+
+// ---------------------------------------------------------------------------------------------
+// HTTP API: `spawn_app()` runs the relay, the identity projector and the API in-process.
+
+/// Password of the system admin every [`TestApp`] starts with.
+pub const ADMIN_PASSWORD: &str = "admin-password-1";
+
+/// A running API on its own database, topics and consumer group, with one system admin.
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`.
+    pub address: String,
+    pub admin_email: String,
+    pub admin_id: Uuid,
+    pub common: hireledger_infra::CommonSettings,
+    pub settings: hireledger_api::ApiSettings,
+    pub pool: PgPool,
+    stop: tokio::sync::watch::Sender<bool>,
+    _tasks: Vec<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    // Last: dropped after the tasks were told to stop.
+    pub db: TestDb,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+/// API settings for tests: the dev secret, 2 workers, login limits high enough not to get in the
+/// way (the rate-limit test sets its own).
+pub fn test_api_settings() -> hireledger_api::ApiSettings {
+    hireledger_api::ApiSettings {
+        http_workers: 2,
+        // The projector's first poll after its group join can take seconds on a fresh topic.
+        read_wait_ms: 15_000,
+        login_per_ip_per_minute: 1000,
+        login_per_email_per_minute: 1000,
+        ..hireledger_api::ApiSettings::default()
+    }
+}
+
+/// Starts `serve` on 127.0.0.1:0; it stops when `stop` turns true. Returns its base URL.
+pub fn start_api(
+    pool: PgPool,
+    common: hireledger_infra::CommonSettings,
+    settings: hireledger_api::ApiSettings,
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> (String, tokio::task::JoinHandle<anyhow::Result<()>>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    let address = format!("http://{}", listener.local_addr().expect("local addr"));
+    let mut stop = stop;
+    let shutdown = async move {
+        let _ = stop.wait_for(|s| *s).await;
+    };
+    let task = tokio::spawn(hireledger_api::serve(pool, common, settings, listener, shutdown));
+    (address, task)
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(test_api_settings()).await
+}
+
+/// [`spawn_app`] with chosen API settings.
+pub async fn spawn_app_with(settings: hireledger_api::ApiSettings) -> TestApp {
+    use hireledger_commands::identity::{Identity, NewUser};
+    let db = TestDb::new().await;
+    let common = common_settings(&db, &unique("api"));
+    let (stop, stop_rx) = tokio::sync::watch::channel(false);
+    let mut tasks = start_pipeline(db.pool.clone(), &common, stop_rx.clone());
+    let (address, api) = start_api(db.pool.clone(), common.clone(), settings.clone(), stop_rx);
+    tasks.push(api);
+
+    let vault = hireledger_infra::vault::Vault::new(db.pool.clone(), &common.master_key)
+        .expect("vault");
+    let identity = Identity::new(db.pool.clone(), vault);
+    let admin_email = format!("{}@platform.example", unique("admin"));
+    let admin = identity
+        .create_user(
+            hireledger_domain::Actor::System,
+            NewUser {
+                company_id: None,
+                role: hireledger_domain::Role::SystemAdmin,
+                name: "Platform Admin".into(),
+                email: admin_email.clone(),
+                password: Some(ADMIN_PASSWORD.into()),
+            },
+            &hireledger_commands::CommandMetadata::system("test:bootstrap"),
+        )
+        .await
+        .expect("create the system admin");
+
+    let mut app = TestApp {
+        address,
+        admin_email,
+        admin_id: admin.user_id,
+        pool: db.pool.clone(),
+        common,
+        settings,
+        stop,
+        _tasks: tasks,
+        db,
+    };
+    app.wait_until_up().await;
+    app
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// A client with its own cookie jar (one per simulated browser).
+    pub fn client(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .timeout(std::time::Duration::from_secs(30))
+            .build()
+            .expect("reqwest client")
+    }
+
+    async fn wait_until_up(&mut self) {
+        let client = self.client();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            if let Some(api) = self._tasks.pop_if(|t| t.is_finished()) {
+                panic!("the API stopped: {:?}", api.await);
+            }
+            if let Ok(r) = client.get(self.url("/health")).send().await
+                && r.status().is_success()
+            {
+                return;
+            }
+            assert!(std::time::Instant::now() < deadline, "the API did not come up");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Rows in the event store.
+    pub async fn event_count(&self) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM events")
+            .fetch_one(&self.pool)
+            .await
+            .expect("count events")
+    }
+}

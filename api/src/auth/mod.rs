@@ -66,9 +66,9 @@ pub fn bearer_token(req: &HttpRequest) -> Option<&str> {
 }
 
 fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state is not configured")))?;
+    let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| {
+        ApiError::Internal(anyhow::anyhow!("application state is not configured"))
+    })?;
     let token = bearer_token(req).ok_or(ApiError::Unauthenticated)?;
     let claims = state.jwt.verify(token)?;
     Ok(AuthUser {
@@ -84,5 +84,55 @@ impl FromRequest for AuthUser {
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         ready(authenticate(req))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    fn token_of(value: &str) -> Option<String> {
+        let req = TestRequest::default()
+            .insert_header((header::AUTHORIZATION, value))
+            .to_http_request();
+        bearer_token(&req).map(str::to_owned)
+    }
+
+    #[test]
+    fn bearer_token_parsing() {
+        assert_eq!(token_of("Bearer abc").as_deref(), Some("abc"));
+        assert_eq!(token_of("bearer  abc ").as_deref(), Some("abc"));
+        assert_eq!(token_of("Basic abc"), None);
+        assert_eq!(token_of("Bearer "), None);
+        assert_eq!(token_of("Bearer"), None);
+    }
+
+    #[test]
+    fn tenancy_rules() {
+        let company = Some(Uuid::now_v7());
+        let hr = AuthUser {
+            user_id: Uuid::now_v7(),
+            role: Role::Hr,
+            company_id: company,
+        };
+        assert!(hr.sees_company(company));
+        assert!(!hr.sees_company(Some(Uuid::now_v7())));
+        assert!(!hr.sees_company(None));
+        assert!(hr.require_role(&[Role::Hr, Role::SystemAdmin]).is_ok());
+        let admin = AuthUser {
+            role: Role::SystemAdmin,
+            company_id: None,
+            ..hr
+        };
+        assert!(admin.sees_company(company) && admin.sees_company(None));
+        let emp = AuthUser {
+            role: Role::Employee,
+            ..hr
+        };
+        assert_eq!(
+            emp.require_role(&[Role::Hr]).unwrap_err().code(),
+            "AUTH_003"
+        );
     }
 }

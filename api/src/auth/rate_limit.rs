@@ -96,7 +96,9 @@ mod tests {
         let err = l.check_login(A, "other@x.io").unwrap_err();
         assert_eq!(err.code(), "RATE_001");
         match err {
-            ApiError::RateLimited { retry_after_secs } => assert!((1..=60).contains(&retry_after_secs)),
+            ApiError::RateLimited { retry_after_secs } => {
+                assert!((1..=60).contains(&retry_after_secs))
+            }
             _ => unreachable!(),
         }
         l.check_login(B, "other@x.io").unwrap();

@@ -47,7 +47,7 @@ fn sibling_url(url: &SecretString, db: &str) -> anyhow::Result<String> {
 async fn wait_until<F, Fut>(deadline: Instant, mut check: F) -> anyhow::Result<Instant>
 where
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = anyhow::Result<bool>>,
+    Fut: Future<Output = anyhow::Result<bool>>,
 {
     loop {
         if check().await? {

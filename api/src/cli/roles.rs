@@ -85,7 +85,7 @@ fn relay_config(common: &CommonSettings, args: &RelayArgs) -> RelayConfig {
 
 pub(crate) async fn serve(common: CommonSettings, api: hireledger_api::ApiSettings) -> anyhow::Result<()> {
     let pool = pool(&common).await?;
-    let listener = std::net::TcpListener::bind(&api.bind)
+    let listener = std::net::TcpListener::bind(api.bind)
         .with_context(|| format!("binding {}", api.bind))?;
     tracing::info!(address = %api.bind, "API listening");
     hireledger_api::serve(pool, common, api, listener, wait(shutdown_signal())).await
@@ -111,7 +111,7 @@ pub(crate) async fn up(
     hireledger_infra::db::migrate(&common.database_url).await?;
     let pool = pool(&common).await?;
     let stop = shutdown_signal();
-    let listener = std::net::TcpListener::bind(&api.bind)
+    let listener = std::net::TcpListener::bind(api.bind)
         .with_context(|| format!("binding {}", api.bind))?;
     tracing::info!(address = %api.bind, "HireLedger is up (API, relay and projectors in one process)");
     let relay_task = run_relay(pool.clone(), relay_config(&common, &relay), wait(stop.clone()));

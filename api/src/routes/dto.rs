@@ -205,3 +205,13 @@ pub struct UserCommandResponse {
 pub struct ReasonRequest {
     pub reason: String,
 }
+
+/// A user's role (documentation type of the `Role` fields).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RoleName {
+    SystemAdmin,
+    Hr,
+    Employee,
+    Candidate,
+}

@@ -257,12 +257,13 @@ async fn lead(
             let fetched = i64::try_from(rows.len()).unwrap_or(i64::MAX);
             if fetched > 0 {
                 publish_batch(pool, cfg, &mut publisher, &rows, &mut checkpoint).await?;
-                backoff.reset();
             }
             if fetched < cfg.batch_size {
                 break;
             }
         }
+        // Caught up without an error: the next failure starts from the shortest delay again.
+        backoff.reset();
         match tokio::time::timeout(cfg.poll_interval, listener.recv()).await {
             Ok(Ok(_)) => while listener.next_buffered().is_some() {},
             Ok(Err(e)) => return Err(e).context("waiting for event notifications"),

@@ -1,0 +1,27 @@
+//! HTTP handlers, one module per resource. Handlers are thin: parse → authorize → command or
+//! query → map.
+
+pub mod auth;
+pub mod companies;
+pub mod dto;
+pub mod health;
+pub mod users;
+
+use actix_web::web;
+
+/// Registers every route of the API.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    health::configure(cfg);
+    auth::configure(cfg);
+    companies::configure(cfg);
+    users::configure(cfg);
+}
+
+/// A resource whose unsupported methods answer `405` with the API's error body (`REQ_005`).
+pub fn resource(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(method_not_allowed))
+}
+
+async fn method_not_allowed() -> Result<actix_web::HttpResponse, crate::error::ApiError> {
+    Err(crate::error::ApiError::MethodNotAllowed)
+}

@@ -1,0 +1,160 @@
+//! The HTTP server: app assembly (extractor configs, middleware, routes, docs) and [`serve`].
+
+use crate::error::ApiError;
+use crate::idempotency::{MAX_BODY_BYTES, idempotency};
+use crate::openapi::{ApiDoc, OPENAPI_PATH};
+use crate::request::request_ids;
+use crate::routes;
+use crate::settings::ApiSettings;
+use crate::state::AppState;
+use actix_web::dev::Server;
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpResponse, HttpServer, web};
+use anyhow::Context as _;
+use hireledger_infra::CommonSettings;
+use sqlx::PgPool;
+use std::future::Future;
+use std::time::Duration;
+use utoipa::OpenApi as _;
+use utoipa_swagger_ui::SwaggerUi;
+
+/// How often idle rate-limit buckets are dropped.
+const LIMITER_SWEEP: Duration = Duration::from_secs(60);
+/// Longest wait for in-flight requests at shutdown.
+const SHUTDOWN_GRACE_SECS: u64 = 10;
+
+fn json_error(err: JsonPayloadError) -> ApiError {
+    match err {
+        JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
+            ApiError::PayloadTooLarge
+        }
+        JsonPayloadError::ContentType => {
+            ApiError::Malformed("expected Content-Type: application/json".to_owned())
+        }
+        JsonPayloadError::Deserialize(e) => ApiError::Malformed(format!("invalid JSON body: {e}")),
+        _ => ApiError::Malformed("the request body could not be read".to_owned()),
+    }
+}
+
+fn query_error(err: QueryPayloadError) -> ApiError {
+    match err {
+        QueryPayloadError::Deserialize(e) => {
+            ApiError::Malformed(format!("invalid query string: {e}"))
+        }
+        _ => ApiError::Malformed("invalid query string".to_owned()),
+    }
+}
+
+fn path_error(err: PathError) -> ApiError {
+    match err {
+        PathError::Deserialize(e) => ApiError::Malformed(format!("invalid path parameter: {e}")),
+        _ => ApiError::Malformed("invalid path parameter".to_owned()),
+    }
+}
+
+async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::RouteNotFound)
+}
+
+async fn docs_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header(("Location", "/docs/"))
+        .finish()
+}
+
+/// Registers everything the API serves on `cfg`, with `state` as the shared application data.
+pub fn configure_app(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
+    cfg.app_data(state)
+        .app_data(
+            web::JsonConfig::default()
+                .limit(MAX_BODY_BYTES)
+                .error_handler(|e, _| json_error(e).into()),
+        )
+        .app_data(web::QueryConfig::default().error_handler(|e, _| query_error(e).into()))
+        .app_data(web::PathConfig::default().error_handler(|e, _| path_error(e).into()))
+        .configure(routes::configure)
+        .service(web::resource("/docs").route(web::get().to(docs_redirect)))
+        .service(SwaggerUi::new("/docs/{_:.*}").url(OPENAPI_PATH, ApiDoc::openapi()));
+}
+
+/// Builds the server (synchronously: the builder is not `Send`, so it must not live in `serve`'s
+/// future).
+fn http_server(
+    state: web::Data<AppState>,
+    listener: std::net::TcpListener,
+    workers: usize,
+) -> std::io::Result<Server> {
+    let mut server = HttpServer::new(move || {
+        let state = state.clone();
+        App::new()
+            .wrap(from_fn(idempotency))
+            .wrap(from_fn(request_ids))
+            .configure(|cfg| configure_app(cfg, state))
+            .default_service(web::to(not_found))
+    })
+    .disable_signals()
+    .shutdown_timeout(SHUTDOWN_GRACE_SECS);
+    if workers > 0 {
+        server = server.workers(workers);
+    }
+    Ok(server.listen(listener)?.run())
+}
+
+/// Serves the API on `listener` until `shutdown` completes, then drains in-flight requests.
+///
+/// The caller owns the pool, the relay and the projectors; this runs only the HTTP side.
+pub async fn serve(
+    pool: PgPool,
+    common: CommonSettings,
+    settings: ApiSettings,
+    listener: std::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    if settings.jwt_secret_is_dev_default() {
+        tracing::warn!(
+            "the development JWT secret is in effect; set HIRELEDGER_JWT_SECRET in production"
+        );
+    }
+    let state = web::Data::new(AppState::new(pool, &common, &settings)?);
+    let limiter = state.limiter.clone();
+    let addr = listener
+        .local_addr()
+        .context("reading the listener's address")?;
+    let server = http_server(state, listener, settings.http_workers)
+        .with_context(|| format!("listening on {addr}"))?;
+    let handle = server.handle();
+    tokio::spawn(async move {
+        shutdown.await;
+        handle.stop(true).await;
+    });
+    let sweeper = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(LIMITER_SWEEP);
+        loop {
+            tick.tick().await;
+            limiter.retain_recent();
+        }
+    });
+    tracing::info!(%addr, "HTTP API listening");
+    let result = server.await.context("running the HTTP server");
+    sweeper.abort();
+    tracing::info!("HTTP API stopped");
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `serve`'s future must be `Send` so callers can `tokio::spawn` it (checked at compile time).
+    #[allow(dead_code)]
+    fn serve_future_is_send(
+        pool: PgPool,
+        common: CommonSettings,
+        settings: ApiSettings,
+        listener: std::net::TcpListener,
+    ) {
+        fn is_send<T: Send>(_: T) {}
+        is_send(serve(pool, common, settings, listener, async {}));
+    }
+}
