@@ -7,7 +7,10 @@ mod cli;
 fn main() -> std::process::ExitCode {
     hireledger_infra::telemetry::init();
     let args = cli::Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("hireledger: cannot start the async runtime: {e}");

@@ -75,11 +75,13 @@ impl IdempotencyStore {
                 body,
             }
         } else if stale {
-            sqlx::query("UPDATE idempotency_keys SET created_at = now() WHERE scope = $1 AND idem_key = $2")
-                .bind(scope)
-                .bind(key)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE idempotency_keys SET created_at = now() WHERE scope = $1 AND idem_key = $2",
+            )
+            .bind(scope)
+            .bind(key)
+            .execute(&mut *tx)
+            .await?;
             Begin::Proceed
         } else {
             Begin::InProgress
@@ -88,7 +90,13 @@ impl IdempotencyStore {
         Ok(outcome)
     }
 
-    pub async fn complete(&self, scope: &str, key: &str, status: u16, body: &[u8]) -> Result<(), sqlx::Error> {
+    pub async fn complete(
+        &self,
+        scope: &str,
+        key: &str,
+        status: u16,
+        body: &[u8],
+    ) -> Result<(), sqlx::Error> {
         sqlx::query(
             "UPDATE idempotency_keys SET status_code = $3, response_body = $4, completed_at = now()
              WHERE scope = $1 AND idem_key = $2",

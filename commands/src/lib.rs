@@ -3,8 +3,8 @@
 //! span aggregates (company approval creates its first HR user).
 
 pub mod bus;
-pub mod identity;
 pub mod idempotency;
+pub mod identity;
 pub mod passwords;
 pub mod sessions;
 

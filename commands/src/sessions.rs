@@ -39,7 +39,13 @@ pub struct Sessions {
 }
 
 /// family_id, user_id, expires_at, rotated_at, revoked_at
-type TokenRow = (Uuid, Uuid, DateTime<Utc>, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+type TokenRow = (
+    Uuid,
+    Uuid,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+    Option<DateTime<Utc>>,
+);
 
 fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
@@ -89,14 +95,13 @@ impl Sessions {
     /// Exchanges a valid token for a new one of the same family; returns the user id.
     pub async fn rotate(&self, token: &str) -> Result<(Uuid, IssuedRefresh), RefreshError> {
         let mut tx = self.pool.begin().await?;
-        let row: Option<TokenRow> =
-            sqlx::query_as(
-                "SELECT family_id, user_id, expires_at, rotated_at, revoked_at
+        let row: Option<TokenRow> = sqlx::query_as(
+            "SELECT family_id, user_id, expires_at, rotated_at, revoked_at
                  FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE",
-            )
-            .bind(token_hash(token))
-            .fetch_optional(&mut *tx)
-            .await?;
+        )
+        .bind(token_hash(token))
+        .fetch_optional(&mut *tx)
+        .await?;
         let Some((family_id, user_id, expires_at, rotated_at, revoked_at)) = row else {
             return Err(RefreshError::Invalid);
         };

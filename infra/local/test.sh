@@ -128,7 +128,11 @@ services() {
     echo "broker:   $HIRELEDGER_TEST_KAFKA ($how)" >&2
 }
 
-tests() { cargo test "${cargo_flags[@]}" --workspace --no-fail-fast; }
+tests() {
+    # The crash tests run the real binary as separate processes (and SIGKILL them).
+    cargo build "${cargo_flags[@]}" -p hireledger-api --bin hireledger
+    cargo test "${cargo_flags[@]}" --workspace --no-fail-fast
+}
 
 phase "fmt" fmt_check
 phase "domain purity" domain_purity

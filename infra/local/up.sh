@@ -91,7 +91,8 @@ fi
 cargo build --quiet "${build_flags[@]}"
 
 # --- database and first admin -----------------------------------------------------------------------
-"$bin" migrate
+# One-shot set-up commands log only problems; `up` below logs at the normal level.
+HIRELEDGER_LOG="${HIRELEDGER_LOG:-warn}" "$bin" migrate
 
 admin_email="admin@hireledger.local"
 creds="$state/admin-credentials"
@@ -108,7 +109,8 @@ fi
 chmod 600 "$creds"
 admin_email="$(sed -n 's/^email=//p' "$creds")"
 admin_password="$(sed -n 's/^password=//p' "$creds")"
-admin_out="$(HIRELEDGER_ADMIN_PASSWORD="$admin_password" "$bin" create-admin --email "$admin_email" 2>&1)" ||
+admin_out="$(HIRELEDGER_LOG="${HIRELEDGER_LOG:-warn}" HIRELEDGER_ADMIN_PASSWORD="$admin_password" \
+    "$bin" create-admin --email "$admin_email" 2>&1)" ||
     { printf '%s\n' "$admin_out" >&2; hl_die "create-admin failed"; }
 if ((fresh_creds)) && grep -qi 'exist' <<<"$admin_out"; then
     hl_warn "$admin_email already existed in this database (from an earlier set-up), so its password is NOT the new one in $creds. Reset it, or drop the database to start over."

@@ -5,10 +5,19 @@
 //!   read-model changes they cover; the consumer never commits to Kafka. A crash before the commit
 //!   loses the whole batch (it is read again), a crash after it loses nothing: no event is lost or
 //!   applied twice.
-//! - **Positioning**: when partitions are assigned, the runner reads their stored offsets and assigns
-//!   them at exactly those positions (its own [`ConsumerContext::rebalance`]).
+//! - **One active instance per projector.** The active instance holds a session-level advisory lock
+//!   (key derived from the projector name) on a connection of its own; other instances are hot
+//!   standbys that try again every half second and take over when that connection closes (process
+//!   killed, task aborted, network gone). The active one pings the lock every check interval and
+//!   steps down when it is gone.
+//! - **Positioning without a group rebalance.** The active instance assigns itself every partition
+//!   of its topics (`assign`, not `subscribe`), each at the `next_offset` stored in Postgres (the
+//!   beginning when none), and looks for new partitions and topics every check interval. No Kafka
+//!   group coordination is involved: tansu 0.6.0 keeps handing a restarted consumer an empty
+//!   assignment after members were SIGKILLed, and a projector must survive exactly that.
 //! - **Defence in depth**: every batch locks its partitions' offset rows and skips messages below the
-//!   stored `next_offset`, so a stale fetch, a zombie instance or a replay never applies twice.
+//!   stored `next_offset`, so a stale fetch, a zombie instance that lost its lock without noticing,
+//!   or a replay never applies anything twice. Correctness never rests on the advisory lock.
 //! - **Per-aggregate idempotency**: an event whose `hl_sequence` is not newer than the version the
 //!   projector reports for its aggregate is skipped (a duplicate; its offset still advances).
 //! - **Poison messages halt**: a message that does not decode, or whose sequence jumps (a gap: an
@@ -23,24 +32,26 @@ use crate::envelope::Envelope;
 use anyhow::Context as _;
 use futures::FutureExt as _;
 use rdkafka::Message as _;
-use rdkafka::client::ClientContext;
-use rdkafka::consumer::{
-    BaseConsumer, Consumer, ConsumerContext, RebalanceProtocol, StreamConsumer,
-};
+use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::OwnedMessage;
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
-use rdkafka::types::RDKafkaRespErr;
-use sqlx::{PgPool, Postgres, Transaction};
-use std::collections::HashMap;
+use sqlx::{Connection as _, PgConnection, PgPool, Postgres, Transaction};
+use std::collections::{BTreeSet, HashMap};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::time::Instant;
 
 /// Most messages applied in one transaction.
 const MAX_BATCH: usize = 200;
-/// Longest wait for the stored offsets while partitions are being assigned.
-const OFFSET_LOOKUP_TIMEOUT: Duration = Duration::from_secs(10);
 const RETRY_MIN: Duration = Duration::from_millis(100);
 const RETRY_MAX: Duration = Duration::from_secs(5);
+/// How often the active instance pings its lock and looks for new partitions.
+const CHECK_INTERVAL: Duration = Duration::from_secs(2);
+/// How often a standby tries to take the lock.
+const STANDBY_INTERVAL: Duration = Duration::from_millis(500);
+/// Limit of one lock ping, unlock or metadata request.
+const CALL_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A read model fed by events. Implementations only touch the database through `tx`.
 #[async_trait::async_trait]
@@ -62,123 +73,6 @@ pub trait Projector: Send + Sync {
         tx: &mut Transaction<'_, Postgres>,
         event: &Envelope,
     ) -> anyhow::Result<()>;
-}
-
-/// Consumer context that positions newly assigned partitions at the offsets stored in Postgres.
-struct OffsetsContext {
-    pool: PgPool,
-    projector: String,
-}
-
-impl ClientContext for OffsetsContext {}
-
-impl OffsetsContext {
-    /// Stored `next_offset` of every partition of this projector. Called from the rebalance
-    /// callback, which is synchronous: it blocks this worker thread (not the runtime) for the query.
-    fn stored_offsets(&self) -> Option<HashMap<(String, i32), i64>> {
-        let handle = tokio::runtime::Handle::try_current().ok()?;
-        if handle.runtime_flavor() != tokio::runtime::RuntimeFlavor::MultiThread {
-            tracing::warn!(
-                projector = %self.projector,
-                "not on a multi-thread runtime: partitions start at the beginning \
-                 (already applied messages are skipped by offset)"
-            );
-            return None;
-        }
-        let lookup = load_offsets(&self.pool, &self.projector);
-        let result = tokio::task::block_in_place(|| {
-            handle.block_on(tokio::time::timeout(OFFSET_LOOKUP_TIMEOUT, lookup))
-        });
-        match result {
-            Ok(Ok(map)) => Some(map),
-            Ok(Err(e)) => {
-                tracing::warn!(projector = %self.projector, error = %e,
-                    "reading stored offsets failed: partitions start at the beginning");
-                None
-            }
-            Err(_) => {
-                tracing::warn!(projector = %self.projector,
-                    "reading stored offsets timed out: partitions start at the beginning");
-                None
-            }
-        }
-    }
-
-    /// Sets every partition of `tpl` to its stored offset, or the beginning when none is stored.
-    /// Starting earlier than stored is safe (batches skip what was applied); later never happens.
-    fn position(&self, tpl: &mut TopicPartitionList) {
-        let stored = self.stored_offsets().unwrap_or_default();
-        let parts: Vec<(String, i32)> = tpl
-            .elements()
-            .iter()
-            .map(|e| (e.topic().to_owned(), e.partition()))
-            .collect();
-        for (topic, partition) in parts {
-            let offset = match stored.get(&(topic.clone(), partition)) {
-                Some(&n) => Offset::Offset(n),
-                None => Offset::Beginning,
-            };
-            if let Err(e) = tpl.set_partition_offset(&topic, partition, offset) {
-                tracing::warn!(projector = %self.projector, %topic, partition, error = %e,
-                    "could not set the start offset");
-            }
-            tracing::info!(projector = %self.projector, %topic, partition, ?offset,
-                "partition assigned");
-        }
-    }
-}
-
-impl ConsumerContext for OffsetsContext {
-    fn rebalance(
-        &self,
-        consumer: &BaseConsumer<Self>,
-        err: RDKafkaRespErr,
-        tpl: &mut TopicPartitionList,
-    ) {
-        let cooperative = matches!(
-            consumer.rebalance_protocol(),
-            RebalanceProtocol::Cooperative
-        );
-        let result = match err {
-            RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => {
-                self.position(tpl);
-                if cooperative {
-                    consumer.incremental_assign(tpl)
-                } else {
-                    consumer.assign(tpl)
-                }
-            }
-            RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
-                tracing::info!(projector = %self.projector, count = tpl.count(),
-                    "partitions revoked");
-                if cooperative {
-                    consumer.incremental_unassign(tpl)
-                } else {
-                    consumer.unassign()
-                }
-            }
-            other => {
-                tracing::error!(projector = %self.projector, error = ?other, "rebalance failed");
-                consumer.unassign()
-            }
-        };
-        if let Err(e) = result {
-            tracing::error!(projector = %self.projector, error = %e, "applying the assignment failed");
-        }
-    }
-}
-
-async fn load_offsets(
-    pool: &PgPool,
-    projector: &str,
-) -> Result<HashMap<(String, i32), i64>, sqlx::Error> {
-    let rows: Vec<(String, i32, i64)> = sqlx::query_as(
-        "SELECT topic, partition, next_offset FROM projection_offsets WHERE projector = $1",
-    )
-    .bind(projector)
-    .fetch_all(pool)
-    .await?;
-    Ok(rows.into_iter().map(|(t, p, n)| ((t, p), n)).collect())
 }
 
 /// How a batch failed.
@@ -331,10 +225,17 @@ async fn apply_batch(
     Ok(stats)
 }
 
+/// Why an active term ended.
+enum Term {
+    Shutdown,
+    LostLock,
+}
+
 /// Runs `projector` over `topics` until `shutdown` completes (`Ok`) or a poison message or a
-/// non-transient failure stops it (`Err`). `group_id` must be unique to the projector; Kafka never
-/// sees a commit from it. Needs a multi-thread Tokio runtime to position partitions at their stored
-/// offsets (on any other runtime it starts from the beginning and skips by offset, still exactly once).
+/// non-transient failure stops it (`Err`). Only one instance per projector name (per database) is
+/// active at a time; the others wait as hot standbys. `group_id` is the Kafka client's `group.id`
+/// (it names the consumer in broker tools); partitions are assigned directly, never through a
+/// group rebalance, and nothing is ever committed to Kafka.
 #[tracing::instrument(skip_all, fields(projector = %projector.name(), group_id = %group_id))]
 pub async fn run_projector(
     pool: PgPool,
@@ -344,26 +245,158 @@ pub async fn run_projector(
     projector: Arc<dyn Projector>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> anyhow::Result<()> {
-    let context = OffsetsContext {
-        pool: pool.clone(),
-        projector: projector.name().to_owned(),
-    };
-    let consumer: StreamConsumer<OffsetsContext> =
-        hireledger_infra::kafka::consumer_config(brokers, group_id)
-            .create_with_context(context)
-            .context("creating the Kafka consumer")?;
-    let topic_refs: Vec<&str> = topics.iter().map(String::as_str).collect();
-    consumer
-        .subscribe(&topic_refs)
-        .context("subscribing to the topics")?;
-    tracing::info!(?topics, "projector started");
-
-    tokio::pin!(shutdown);
+    let shutdown = std::pin::pin!(shutdown);
+    let mut shutdown: Pin<&mut (dyn Future<Output = ()> + Send)> = shutdown;
     loop {
+        let Some(lock) = acquire(&pool, projector.name(), shutdown.as_mut()).await else {
+            return Ok(());
+        };
+        let term = lead(
+            &pool,
+            brokers,
+            group_id,
+            &topics,
+            projector.as_ref(),
+            lock,
+            shutdown.as_mut(),
+        )
+        .await?;
+        match term {
+            Term::Shutdown => {
+                tracing::info!("projector stopped");
+                return Ok(());
+            }
+            Term::LostLock => tracing::warn!("projector lock lost; back to standby"),
+        }
+    }
+}
+
+type Shutdown<'a> = Pin<&'a mut (dyn Future<Output = ()> + Send)>;
+
+/// Waits until this instance holds the projector's advisory lock; `None` on shutdown.
+async fn acquire(pool: &PgPool, name: &str, mut shutdown: Shutdown<'_>) -> Option<PgConnection> {
+    let mut announced = false;
+    let mut conn: Option<PgConnection> = None;
+    loop {
+        if conn.is_none() {
+            match PgConnection::connect_with(&pool.connect_options()).await {
+                Ok(c) => conn = Some(c),
+                Err(e) => tracing::warn!(error = %e, "projector cannot reach the database"),
+            }
+        }
+        if let Some(c) = conn.as_mut() {
+            let locked: Result<bool, sqlx::Error> = sqlx::query_scalar(
+                "SELECT pg_try_advisory_lock(('x' || substr(md5($1), 1, 16))::bit(64)::bigint)",
+            )
+            .bind(lock_name(name))
+            .fetch_one(&mut *c)
+            .await;
+            match locked {
+                Ok(true) => {
+                    tracing::info!("projector lock acquired; this instance is active");
+                    return conn;
+                }
+                Ok(false) if !announced => {
+                    tracing::info!("another instance is active; standing by");
+                    announced = true;
+                }
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "trying the projector lock");
+                    conn = None;
+                }
+            }
+        }
+        tokio::select! {
+            biased;
+            () = shutdown.as_mut() => return None,
+            () = tokio::time::sleep(STANDBY_INTERVAL) => {}
+        }
+    }
+}
+
+/// The advisory-lock name of a projector (hashed to a key in SQL with md5: stable everywhere).
+fn lock_name(projector: &str) -> String {
+    format!("hireledger-projector/{projector}")
+}
+
+/// Whether the lock connection is still there (and with it the lock).
+async fn ping(conn: &mut PgConnection) -> bool {
+    matches!(
+        tokio::time::timeout(CALL_TIMEOUT, conn.ping()).await,
+        Ok(Ok(()))
+    )
+}
+
+/// One term as the active instance: consume until shutdown, a lost lock, or a fatal error.
+async fn lead(
+    pool: &PgPool,
+    brokers: &str,
+    group_id: &str,
+    topics: &[String],
+    projector: &dyn Projector,
+    mut lock: PgConnection,
+    mut shutdown: Shutdown<'_>,
+) -> anyhow::Result<Term> {
+    let consumer: Arc<StreamConsumer> = Arc::new(
+        hireledger_infra::kafka::consumer_config(brokers, group_id)
+            .create()
+            .context("creating the Kafka consumer")?,
+    );
+    tracing::info!(?topics, "projector consuming");
+    let result = consume(
+        pool,
+        &consumer,
+        topics,
+        projector,
+        &mut lock,
+        shutdown.as_mut(),
+    )
+    .await;
+    if matches!(result, Ok(Term::Shutdown) | Err(_)) {
+        // Best effort: closing the connection (or dropping it) releases the lock anyway.
+        let _ = tokio::time::timeout(CALL_TIMEOUT, lock.close()).await;
+    }
+    result
+}
+
+async fn consume(
+    pool: &PgPool,
+    consumer: &Arc<StreamConsumer>,
+    topics: &[String],
+    projector: &dyn Projector,
+    lock: &mut PgConnection,
+    mut shutdown: Shutdown<'_>,
+) -> anyhow::Result<Term> {
+    let mut assigned: BTreeSet<(String, i32)> = BTreeSet::new();
+    let mut next_check = Instant::now();
+    loop {
+        if Instant::now() >= next_check {
+            if !ping(lock).await {
+                return Ok(Term::LostLock);
+            }
+            match discover(consumer, topics).await {
+                Ok(found) => {
+                    // Partitions only ever grow; a metadata hiccup must not drop any.
+                    let wanted: BTreeSet<_> = assigned.union(&found).cloned().collect();
+                    if wanted != assigned {
+                        match assign(pool, projector.name(), consumer, &wanted).await {
+                            Ok(()) => assigned = wanted,
+                            Err(e) => tracing::warn!(error = %format!("{e:#}"),
+                                "assigning partitions failed; trying again"),
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!(error = %format!("{e:#}"), "reading topic metadata"),
+            }
+            next_check = Instant::now() + CHECK_INTERVAL;
+        }
+
         let first = tokio::select! {
             biased;
-            () = &mut shutdown => break,
+            () = shutdown.as_mut() => return Ok(Term::Shutdown),
             m = consumer.recv() => m,
+            () = tokio::time::sleep_until(next_check) => continue,
         };
         let first = match first {
             Ok(m) => m.detach(),
@@ -386,7 +419,7 @@ pub async fn run_projector(
 
         let mut delay = RETRY_MIN;
         loop {
-            match apply_batch(&pool, projector.as_ref(), &batch).await {
+            match apply_batch(pool, projector, &batch).await {
                 Ok(stats) => {
                     tracing::debug!(
                         size = batch.len(),
@@ -399,11 +432,11 @@ pub async fn run_projector(
                 }
                 Err(BatchError::Fatal(e)) => return Err(e),
                 Err(BatchError::Transient(e)) => {
-                    tracing::warn!(error = %e, retry_in_ms = delay.as_millis() as u64,
+                    tracing::warn!(error = %format!("{e:#}"), retry_in_ms = delay.as_millis() as u64,
                         "transient failure: retrying the batch");
                     tokio::select! {
                         biased;
-                        () = &mut shutdown => return Ok(()),
+                        () = shutdown.as_mut() => return Ok(Term::Shutdown),
                         () = tokio::time::sleep(delay) => {}
                     }
                     delay = (delay * 2).min(RETRY_MAX);
@@ -411,6 +444,65 @@ pub async fn run_projector(
             }
         }
     }
-    tracing::info!("projector stopped");
+}
+
+/// Every partition of `topics` the broker knows now (topics that do not exist yet have none).
+async fn discover(
+    consumer: &Arc<StreamConsumer>,
+    topics: &[String],
+) -> anyhow::Result<BTreeSet<(String, i32)>> {
+    let consumer = Arc::clone(consumer);
+    let topics = topics.to_vec();
+    // A metadata request blocks its thread.
+    tokio::task::spawn_blocking(move || {
+        let mut found = BTreeSet::new();
+        for topic in &topics {
+            let metadata = consumer
+                .fetch_metadata(Some(topic), CALL_TIMEOUT)
+                .with_context(|| format!("metadata of {topic}"))?;
+            for t in metadata.topics() {
+                if t.error().is_some() {
+                    tracing::debug!(topic = t.name(), error = ?t.error(), "topic not available yet");
+                    continue;
+                }
+                for p in t.partitions() {
+                    found.insert((t.name().to_owned(), p.id()));
+                }
+            }
+        }
+        Ok(found)
+    })
+    .await
+    .context("metadata task")?
+}
+
+/// Assigns `partitions`, each at its stored `next_offset` (the beginning when none is stored).
+/// Starting earlier than stored would be safe (batches skip what was applied); later never happens.
+async fn assign(
+    pool: &PgPool,
+    projector: &str,
+    consumer: &StreamConsumer,
+    partitions: &BTreeSet<(String, i32)>,
+) -> anyhow::Result<()> {
+    let rows: Vec<(String, i32, i64)> = sqlx::query_as(
+        "SELECT topic, partition, next_offset FROM projection_offsets WHERE projector = $1",
+    )
+    .bind(projector)
+    .fetch_all(pool)
+    .await
+    .context("reading stored offsets")?;
+    let stored: HashMap<(String, i32), i64> =
+        rows.into_iter().map(|(t, p, n)| ((t, p), n)).collect();
+    let mut tpl = TopicPartitionList::new();
+    for key in partitions {
+        let offset = match stored.get(key) {
+            Some(&n) => Offset::Offset(n),
+            None => Offset::Beginning,
+        };
+        tpl.add_partition_offset(&key.0, key.1, offset)
+            .context("building the assignment")?;
+        tracing::info!(topic = %key.0, partition = key.1, ?offset, "partition assigned");
+    }
+    consumer.assign(&tpl).context("assigning partitions")?;
     Ok(())
 }

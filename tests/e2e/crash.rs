@@ -78,8 +78,16 @@ async fn killing_relay_and_projector_loses_and_duplicates_nothing() {
         ("HIRELEDGER_RELAY_POLL_MS", "50".into()),
         ("HIRELEDGER_RELAY_BATCH", "50".into()),
     ];
-    let mut relay = Role { args: &["relay"], env: env.clone(), child: None };
-    let mut projector = Role { args: &["project"], env, child: None };
+    let mut relay = Role {
+        args: &["relay"],
+        env: env.clone(),
+        child: None,
+    };
+    let mut projector = Role {
+        args: &["project"],
+        env,
+        child: None,
+    };
     relay.start();
     projector.start();
 
@@ -105,7 +113,12 @@ async fn killing_relay_and_projector_loses_and_duplicates_nothing() {
                     .expect("register");
                 if i % 3 == 0 {
                     identity
-                        .reject_company(Actor::System, registered.company_id, "duplicate".into(), &CommandMetadata::system("crash-test"))
+                        .reject_company(
+                            Actor::System,
+                            registered.company_id,
+                            "duplicate".into(),
+                            &CommandMetadata::system("crash-test"),
+                        )
                         .await
                         .expect("reject");
                 }
@@ -134,44 +147,67 @@ async fn killing_relay_and_projector_loses_and_duplicates_nothing() {
     assert_eq!(ids.len(), COMPANIES);
 
     let pool = db.pool.clone();
-    let total_events: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE aggregate_type = 'company'")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    wait_for("the relay to publish everything", Duration::from_secs(120), async || {
-        hireledger_infra::relay::relay_lag(&pool).await.unwrap() == 0
-    })
-    .await;
-    wait_for("the projector to apply everything", Duration::from_secs(120), async || {
-        let applied: Option<i64> = sqlx::query_scalar("SELECT sum(events_applied)::bigint FROM rm_companies")
+    let total_events: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE aggregate_type = 'company'")
             .fetch_one(&pool)
             .await
             .unwrap();
-        applied == Some(total_events)
-    })
+    wait_for(
+        "the relay to publish everything",
+        Duration::from_secs(120),
+        async || hireledger_infra::relay::relay_lag(&pool).await.unwrap() == 0,
+    )
+    .await;
+    wait_for(
+        "the projector to apply everything",
+        Duration::from_secs(120),
+        async || {
+            let applied: Option<i64> =
+                sqlx::query_scalar("SELECT sum(events_applied)::bigint FROM rm_companies")
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+            applied == Some(total_events)
+        },
+    )
     .await;
     relay.kill().await;
     projector.kill().await;
 
     // Every event is on Kafka (at least once).
-    let stored: HashSet<(String, i64)> =
-        sqlx::query_as::<_, (String, i64)>("SELECT aggregate_id, sequence FROM events WHERE aggregate_type = 'company'")
-            .fetch_all(&pool)
-            .await
-            .unwrap()
-            .into_iter()
-            .collect();
-    let consumer: StreamConsumer = hireledger_infra::kafka::consumer_config(&support::brokers(), &support::unique("crash_check"))
-        .create()
-        .unwrap();
+    let stored: HashSet<(String, i64)> = sqlx::query_as::<_, (String, i64)>(
+        "SELECT aggregate_id, sequence FROM events WHERE aggregate_type = 'company'",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap()
+    .into_iter()
+    .collect();
+    let consumer: StreamConsumer = hireledger_infra::kafka::consumer_config(
+        &support::brokers(),
+        &support::unique("crash_check"),
+    )
+    .create()
+    .unwrap();
     consumer.subscribe(&[&format!("{prefix}.company")]).unwrap();
     let mut seen: HashMap<(String, i64), u32> = HashMap::new();
     let deadline = Instant::now() + Duration::from_secs(120);
     while seen.len() < stored.len() {
-        assert!(Instant::now() < deadline, "only {} of {} events found on Kafka", seen.len(), stored.len());
-        let Ok(Ok(msg)) = tokio::time::timeout(Duration::from_secs(5), consumer.recv()).await else { continue };
+        assert!(
+            Instant::now() < deadline,
+            "only {} of {} events found on Kafka",
+            seen.len(),
+            stored.len()
+        );
+        let Ok(Ok(msg)) = tokio::time::timeout(Duration::from_secs(5), consumer.recv()).await
+        else {
+            continue;
+        };
         let key = String::from_utf8(msg.key().unwrap().to_vec()).unwrap();
-        let seq: i64 = support::header(&msg, "hl_sequence").unwrap().parse().unwrap();
+        let seq: i64 = support::header(&msg, "hl_sequence")
+            .unwrap()
+            .parse()
+            .unwrap();
         *seen.entry((key, seq)).or_default() += 1;
     }
     let on_kafka: HashSet<_> = seen.keys().cloned().collect();
@@ -198,14 +234,27 @@ async fn killing_relay_and_projector_loses_and_duplicates_nothing() {
     };
     let expected = checksum(rebuild_sql.to_owned()).await;
     let actual = checksum(
-        "SELECT company_id AS id, status, version, events_applied AS applied FROM rm_companies".to_owned(),
+        "SELECT company_id AS id, status, version, events_applied AS applied FROM rm_companies"
+            .to_owned(),
     )
     .await;
     println!(
         "crash test: {} events from {COMPANIES} companies; relay killed {} times, projector killed {} times; \
          all {} on Kafka ({} redelivered duplicates, deduplicated by the projector); read model = rebuild ({} rows, md5 {})",
-        total_events, kills.0, kills.1, stored.len(), redelivered, actual.0, actual.1.clone().unwrap_or_default()
+        total_events,
+        kills.0,
+        kills.1,
+        stored.len(),
+        redelivered,
+        actual.0,
+        actual.1.clone().unwrap_or_default()
     );
-    assert!(kills.0 >= 2 && kills.1 >= 2, "the load ended before enough kills: {kills:?}");
-    assert_eq!(actual, expected, "read model differs from a rebuild from the event store");
+    assert!(
+        kills.0 >= 2 && kills.1 >= 2,
+        "the load ended before enough kills: {kills:?}"
+    );
+    assert_eq!(
+        actual, expected,
+        "read model differs from a rebuild from the event store"
+    );
 }

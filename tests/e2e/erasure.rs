@@ -30,7 +30,10 @@ async fn erased_person_is_found_nowhere_and_other_events_still_load() {
     let (stop, rx) = watch::channel(false);
     let tasks = support::start_pipeline(pool.clone(), &common, rx);
 
-    let identity = Identity::new(pool.clone(), Vault::new(pool.clone(), &support::dev_master_key()).unwrap());
+    let identity = Identity::new(
+        pool.clone(),
+        Vault::new(pool.clone(), &support::dev_master_key()).unwrap(),
+    );
     let meta = CommandMetadata::system("erasure-test");
     let tag = Uuid::new_v4().simple().to_string();
     let contact_email = format!("erase.me.{tag}@acme-{tag}.example.com");
@@ -47,7 +50,10 @@ async fn erased_person_is_found_nowhere_and_other_events_still_load() {
         )
         .await
         .unwrap();
-    let approved = identity.approve_company(Actor::System, company.company_id, &meta).await.unwrap();
+    let approved = identity
+        .approve_company(Actor::System, company.company_id, &meta)
+        .await
+        .unwrap();
     let hr = approved.hr_user_id;
     let keep_email = format!("keep.{tag}@acme-{tag}.example.com");
     let kept = identity
@@ -88,7 +94,11 @@ async fn erased_person_is_found_nowhere_and_other_events_still_load() {
             .unwrap()
         }
     };
-    assert_eq!(in_events(contact_email.clone()).await, 0, "event store holds only ciphertext");
+    assert_eq!(
+        in_events(contact_email.clone()).await,
+        0,
+        "event store holds only ciphertext"
+    );
 
     identity.erase_user(Actor::System, hr, &meta).await.unwrap();
     eventually("the erasure in the read models", async || {
@@ -101,12 +111,14 @@ async fn erased_person_is_found_nowhere_and_other_events_still_load() {
     })
     .await;
     eventually("the kept user in the read model", async || {
-        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM rm_users WHERE user_id = $1 AND email = $2")
-            .bind(kept.user_id)
-            .bind(&keep_email)
-            .fetch_one(&pool)
-            .await
-            .unwrap()
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM rm_users WHERE user_id = $1 AND email = $2",
+        )
+        .bind(kept.user_id)
+        .bind(&keep_email)
+        .fetch_one(&pool)
+        .await
+        .unwrap()
             == 1
     })
     .await;
@@ -129,16 +141,28 @@ async fn erased_person_is_found_nowhere_and_other_events_still_load() {
     let (erased, _) = users.load(&hr.to_string()).await.unwrap();
     assert_eq!(erased.status, UserStatus::Erased);
     let companies = hireledger_commands::EventStore::<Company>::new(pool.clone());
-    let (acme, _) = companies.load(&company.company_id.to_string()).await.unwrap();
+    let (acme, _) = companies
+        .load(&company.company_id.to_string())
+        .await
+        .unwrap();
     let sealed_email = acme.contact.unwrap().email;
     assert_eq!(identity.vault().open(&sealed_email).await.unwrap(), None);
 
     // Kafka: every message of both topics, payload and headers, free of the person's data.
-    eventually("the relay to drain", async || hireledger_infra::relay::relay_lag(&pool).await.unwrap() == 0).await;
-    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&pool).await.unwrap();
-    let consumer: StreamConsumer = hireledger_infra::kafka::consumer_config(&support::brokers(), &support::unique("erase_check"))
-        .create()
+    eventually("the relay to drain", async || {
+        hireledger_infra::relay::relay_lag(&pool).await.unwrap() == 0
+    })
+    .await;
+    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
+        .fetch_one(&pool)
+        .await
         .unwrap();
+    let consumer: StreamConsumer = hireledger_infra::kafka::consumer_config(
+        &support::brokers(),
+        &support::unique("erase_check"),
+    )
+    .create()
+    .unwrap();
     consumer
         .subscribe(&[&common.topic_for("company"), &common.topic_for("user")])
         .unwrap();
@@ -146,7 +170,10 @@ async fn erased_person_is_found_nowhere_and_other_events_still_load() {
     let deadline = Instant::now() + Duration::from_secs(60);
     while read < total {
         assert!(Instant::now() < deadline, "read {read} of {total} messages");
-        let Ok(Ok(msg)) = tokio::time::timeout(Duration::from_secs(5), consumer.recv()).await else { continue };
+        let Ok(Ok(msg)) = tokio::time::timeout(Duration::from_secs(5), consumer.recv()).await
+        else {
+            continue;
+        };
         let mut bytes = msg.payload().unwrap_or_default().to_vec();
         if let Some(h) = msg.headers() {
             use rdkafka::message::Headers;
@@ -155,8 +182,14 @@ async fn erased_person_is_found_nowhere_and_other_events_still_load() {
             }
         }
         let text = String::from_utf8_lossy(&bytes).to_lowercase();
-        assert!(!text.contains(&contact_email.to_lowercase()), "the e-mail is on Kafka");
-        assert!(!text.contains(&contact_name.to_lowercase()), "the name is on Kafka");
+        assert!(
+            !text.contains(&contact_email.to_lowercase()),
+            "the e-mail is on Kafka"
+        );
+        assert!(
+            !text.contains(&contact_name.to_lowercase()),
+            "the name is on Kafka"
+        );
         read += 1;
     }
 

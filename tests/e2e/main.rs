@@ -3,9 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
 mod api;
 mod crash;
 mod erasure;
-mod relay;
 mod projections;
+mod relay;
+mod support;

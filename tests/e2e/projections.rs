@@ -3,334 +3,25 @@
 //! Events are produced straight to unique topics (no relay) with the relay's header set, payloads
 //! built from the published structs; personal values are sealed with the real vault.
 
-// Harness helpers fail the test by panicking, like the test bodies (clippy.toml allows that only
-// inside `#[test]` functions themselves).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+mod harness;
 
-use crate::support::{self, TestDb};
-use chrono::{DateTime, Duration as Span, SecondsFormat, SubsecRound, Utc};
-use hireledger_infra::vault::Vault;
-use hireledger_projections::queries::{self, QueryError, ViewKind};
-use hireledger_projections::{
-    IDENTITY_PROJECTOR, IdentityProjector, identity_topics, run_projector,
+use chrono::{Duration as Span, SubsecRound, Utc};
+use harness::{
+    Harness, company_approved, company_event, eventually, role_changed, user_deactivated,
+    user_event, user_reactivated,
 };
-use hireledger_schemas::common::{RoleV1, SealedV1};
+use hireledger_projections::queries::{self, QueryError, ViewKind};
+use hireledger_schemas::common::RoleV1;
 use hireledger_schemas::company::{
-    CompanyApprovedV1, CompanyDeactivatedV1, CompanyProfileUpdatedV1,
-    CompanyRegistrationRejectedV1, CompanyRegistrationRequestedV1, CompanySettingsChangedV1,
-    CompanySettingsV1, ContactPersonV1,
+    CompanyDeactivatedV1, CompanyProfileUpdatedV1, CompanyRegistrationRejectedV1,
+    CompanyRegistrationRequestedV1, CompanySettingsChangedV1, CompanySettingsV1, ContactPersonV1,
 };
 use hireledger_schemas::user::{
-    UserDeactivatedV1, UserPasswordChangedV1, UserPersonalDataErasedV1, UserProfileUpdatedV1,
-    UserReactivatedV1, UserRegisteredV1, UserRoleChangedV1,
+    UserPasswordChangedV1, UserPersonalDataErasedV1, UserProfileUpdatedV1, UserRegisteredV1,
 };
-use hireledger_schemas::{CompanyEventV1, PublishedEvent, UserEventV1};
-use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{FutureProducer, FutureRecord};
-use std::sync::Arc;
+use hireledger_schemas::{CompanyEventV1, UserEventV1};
 use std::time::{Duration, Instant};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 use uuid::Uuid;
-
-const DEADLINE: Duration = Duration::from_secs(60);
-
-/// Polls `check` until it holds; fails the test after [`DEADLINE`].
-async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
-    let deadline = Instant::now() + DEADLINE;
-    while !check().await {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-}
-
-/// A running projector task.
-struct Running {
-    stop: oneshot::Sender<()>,
-    task: JoinHandle<anyhow::Result<()>>,
-}
-
-impl Running {
-    /// Graceful shutdown; the runner must end with `Ok`.
-    async fn stop(self) {
-        let _ = self.stop.send(());
-        let result = tokio::time::timeout(DEADLINE, self.task)
-            .await
-            .expect("projector stops in time")
-            .expect("projector task did not panic");
-        result.expect("projector ended without error");
-    }
-
-    /// Kills the task wherever it is (a crash: no shutdown path runs).
-    async fn crash(self) {
-        self.task.abort();
-        let _ = self.task.await;
-    }
-
-    /// The runner's own result (it stops by itself on a poison message).
-    async fn outcome(self) -> anyhow::Result<()> {
-        let _keep_running = self.stop;
-        tokio::time::timeout(DEADLINE, self.task)
-            .await
-            .expect("projector stops by itself in time")
-            .expect("projector task did not panic")
-    }
-}
-
-struct Harness {
-    db: TestDb,
-    vault: Vault,
-    brokers: String,
-    prefix: String,
-    group: String,
-    producer: FutureProducer,
-}
-
-impl Harness {
-    async fn new(partitions: i32) -> Self {
-        let db = TestDb::new().await;
-        let vault = Vault::new(db.pool.clone(), &support::dev_master_key()).unwrap();
-        let brokers = support::brokers();
-        let prefix = support::unique("proj");
-        // A broker busy with other tests can time a creation out; try again until the deadline.
-        let deadline = Instant::now() + DEADLINE;
-        let topics = identity_topics(&prefix);
-        while let Err(e) =
-            hireledger_infra::kafka::ensure_topics(&brokers, &topics, partitions).await
-        {
-            assert!(Instant::now() < deadline, "creating topics: {e:#}");
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-        let producer: FutureProducer = hireledger_infra::kafka::producer_config(&brokers)
-            .create()
-            .unwrap();
-        Self {
-            db,
-            vault,
-            brokers,
-            prefix,
-            group: support::unique("identity"),
-            producer,
-        }
-    }
-
-    fn pool(&self) -> &sqlx::PgPool {
-        &self.db.pool
-    }
-
-    fn topic(&self, aggregate_type: &str) -> String {
-        hireledger_infra::settings::topic_name(&self.prefix, aggregate_type)
-    }
-
-    /// Starts the identity projector in this harness's consumer group.
-    fn start(&self) -> Running {
-        let (stop, stopped) = oneshot::channel::<()>();
-        let pool = self.db.pool.clone();
-        let brokers = self.brokers.clone();
-        let group = self.group.clone();
-        let topics = identity_topics(&self.prefix);
-        let projector = Arc::new(IdentityProjector::new(self.vault.clone()));
-        let task = tokio::spawn(async move {
-            run_projector(pool, &brokers, &group, topics, projector, async move {
-                let _ = stopped.await;
-            })
-            .await
-        });
-        Running { stop, task }
-    }
-
-    async fn seal(&self, subject: Uuid, text: &str) -> SealedV1 {
-        let s = self.vault.seal(subject, text).await.unwrap();
-        SealedV1 {
-            subject: s.subject,
-            ct: s.ct,
-        }
-    }
-
-    /// Produces one record; returns where it landed.
-    async fn send_raw(
-        &self,
-        topic: &str,
-        key: &str,
-        headers: &[(&str, String)],
-        payload: &[u8],
-    ) -> (i32, i64) {
-        let mut h = OwnedHeaders::new();
-        for (k, v) in headers {
-            h = h.insert(Header {
-                key: k,
-                value: Some(v.as_str()),
-            });
-        }
-        let record = FutureRecord::to(topic).key(key).payload(payload).headers(h);
-        let delivery = self
-            .producer
-            .send(record, Duration::from_secs(30))
-            .await
-            .map_err(|(e, _)| e)
-            .unwrap();
-        (delivery.partition, delivery.offset)
-    }
-
-    /// Produces `event` as the relay would.
-    async fn send(
-        &self,
-        aggregate_id: Uuid,
-        sequence: i64,
-        at: DateTime<Utc>,
-        tenant: Option<Uuid>,
-        event: PublishedEvent,
-    ) -> (i32, i64) {
-        let topic = self.topic(event.aggregate_type());
-        let payload = serde_json::to_vec(&event.payload().unwrap()).unwrap();
-        let mut headers = vec![
-            ("ce_id", Uuid::new_v4().to_string()),
-            ("ce_type", event.ce_type()),
-            (
-                "ce_source",
-                format!("/hireledger/{}", event.aggregate_type()),
-            ),
-            ("ce_subject", aggregate_id.to_string()),
-            ("ce_time", at.to_rfc3339_opts(SecondsFormat::Micros, true)),
-            ("ce_specversion", "1.0".to_owned()),
-            ("content-type", "application/json".to_owned()),
-            ("hl_sequence", sequence.to_string()),
-            ("hl_event_version", "1.0".to_owned()),
-        ];
-        if let Some(t) = tenant {
-            headers.push(("hl_tenant", t.to_string()));
-        }
-        self.send_raw(&topic, &aggregate_id.to_string(), &headers, &payload)
-            .await
-    }
-
-    async fn wait_version(&self, kind: ViewKind, id: Uuid, version: i64) {
-        let reached = queries::wait_for_version(self.pool(), kind, id, version, DEADLINE)
-            .await
-            .unwrap();
-        assert!(reached, "{kind:?} {id} never reached version {version}");
-    }
-
-    /// Waits until the stored offset of (topic, partition) has passed `offset`.
-    async fn wait_offset(&self, topic: &str, (partition, offset): (i32, i64)) {
-        eventually("the stored offset", async || {
-            self.next_offset(topic, partition).await > offset
-        })
-        .await;
-    }
-
-    async fn next_offset(&self, topic: &str, partition: i32) -> i64 {
-        sqlx::query_scalar::<_, i64>(
-            "SELECT next_offset FROM projection_offsets
-             WHERE projector = $1 AND topic = $2 AND partition = $3",
-        )
-        .bind(IDENTITY_PROJECTOR)
-        .bind(topic)
-        .bind(partition)
-        .fetch_optional(self.pool())
-        .await
-        .unwrap()
-        .unwrap_or(0)
-    }
-
-    async fn user_counters(&self, id: Uuid) -> Option<(i64, i64)> {
-        sqlx::query_as("SELECT version, events_applied FROM rm_users WHERE user_id = $1")
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await
-            .unwrap()
-    }
-
-    async fn company_counters(&self, id: Uuid) -> Option<(i64, i64)> {
-        sqlx::query_as("SELECT version, events_applied FROM rm_companies WHERE company_id = $1")
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await
-            .unwrap()
-    }
-
-    /// `CompanyRegistrationRequested` (sequence 1) with a contact sealed under `contact`.
-    async fn register_company(
-        &self,
-        company: Uuid,
-        contact: Uuid,
-        name: &str,
-        at: DateTime<Utc>,
-    ) -> (i32, i64) {
-        let event = company_event(CompanyEventV1::CompanyRegistrationRequested(
-            CompanyRegistrationRequestedV1 {
-                company_id: company,
-                name: name.to_owned(),
-                domain: format!("{}.example.com", name.to_lowercase()),
-                contact: ContactPersonV1 {
-                    person_id: contact,
-                    name: self.seal(contact, &format!("Contact of {name}")).await,
-                    email: self
-                        .seal(contact, &format!("contact@{name}.example.com"))
-                        .await,
-                },
-            },
-        ));
-        self.send(company, 1, at, Some(company), event).await
-    }
-
-    /// `UserRegistered` (sequence 1) with name/e-mail sealed under the user.
-    async fn register_user(
-        &self,
-        user: Uuid,
-        company: Option<Uuid>,
-        role: RoleV1,
-        name: &str,
-        at: DateTime<Utc>,
-    ) -> (i32, i64) {
-        let event = user_event(UserEventV1::UserRegistered(UserRegisteredV1 {
-            user_id: user,
-            company_id: company,
-            role,
-            name: self.seal(user, name).await,
-            email: self
-                .seal(user, &format!("{}@example.com", name.to_lowercase()))
-                .await,
-            registered_by: None,
-        }));
-        self.send(user, 1, at, company, event).await
-    }
-}
-
-fn company_event(e: CompanyEventV1) -> PublishedEvent {
-    PublishedEvent::Company(e)
-}
-
-fn user_event(e: UserEventV1) -> PublishedEvent {
-    PublishedEvent::User(e)
-}
-
-fn role_changed(from: RoleV1, to: RoleV1) -> PublishedEvent {
-    user_event(UserEventV1::UserRoleChanged(UserRoleChangedV1 {
-        from,
-        to,
-        changed_by: None,
-    }))
-}
-
-fn user_deactivated() -> PublishedEvent {
-    user_event(UserEventV1::UserDeactivated(UserDeactivatedV1 {
-        deactivated_by: None,
-    }))
-}
-
-fn user_reactivated() -> PublishedEvent {
-    user_event(UserEventV1::UserReactivated(UserReactivatedV1 {
-        reactivated_by: None,
-    }))
-}
-
-fn company_approved(first_hr_user_id: Uuid) -> PublishedEvent {
-    company_event(CompanyEventV1::CompanyApproved(CompanyApprovedV1 {
-        approved_by: None,
-        first_hr_user_id,
-    }))
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn events_project_into_decrypted_rows() {
@@ -989,4 +680,34 @@ async fn sequence_gap_halts_the_projector() {
     );
     assert_eq!(h.user_counters(user).await, Some((1, 1)));
     assert_eq!(h.next_offset(&topic, partition).await, offset);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_standby_takes_over_when_the_active_instance_dies() {
+    let h = Harness::new(3).await;
+    let t0 = Utc::now();
+    let first = h.start();
+    let users: Vec<Uuid> = (0..10).map(|_| Uuid::new_v4()).collect();
+    for (i, &u) in users.iter().enumerate() {
+        h.register_user(u, None, RoleV1::SystemAdmin, &format!("Ha{i}"), t0)
+            .await;
+    }
+    for &u in &users {
+        h.wait_version(ViewKind::User, u, 1).await;
+    }
+
+    // The first instance is active (it applied everything alone); the second stands by until the
+    // first dies, then carries on from the stored offsets.
+    let second = h.start();
+    first.crash().await;
+    for &u in &users {
+        h.send(u, 2, t0, None, user_deactivated()).await;
+    }
+    for &u in &users {
+        h.wait_version(ViewKind::User, u, 2).await;
+    }
+    second.stop().await;
+    for &u in &users {
+        assert_eq!(h.user_counters(u).await, Some((2, 2)));
+    }
 }

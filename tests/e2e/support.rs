@@ -8,7 +8,8 @@ use uuid::Uuid;
 
 /// Server holding the test databases (trust auth).
 pub fn pg_server_url() -> String {
-    std::env::var("HIRELEDGER_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+    std::env::var("HIRELEDGER_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
 
 /// Kafka bootstrap servers of the test broker.
@@ -39,7 +40,9 @@ impl TestDb {
             .await
             .expect("create test database");
         let url = format!("{}/{name}", pg_server_url());
-        let pool = PgPool::connect(&url).await.expect("connect to test database");
+        let pool = PgPool::connect(&url)
+            .await
+            .expect("connect to test database");
         hireledger_migrations::MIGRATOR
             .run(&pool)
             .await
@@ -58,13 +61,19 @@ impl Drop for TestDb {
         let server = pg_server_url();
         // Drop from a separate thread with its own runtime: Drop cannot be async.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
             if let Ok(rt) = rt {
                 rt.block_on(async move {
-                    if let Ok(mut admin) = PgConnection::connect(&format!("{server}/postgres")).await {
-                        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                            .execute(&mut admin)
-                            .await;
+                    if let Ok(mut admin) =
+                        PgConnection::connect(&format!("{server}/postgres")).await
+                    {
+                        let _ = sqlx::query(&format!(
+                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                        ))
+                        .execute(&mut admin)
+                        .await;
                     }
                 });
             }
@@ -120,7 +129,11 @@ pub fn start_pipeline(
         poll_interval: std::time::Duration::from_millis(100),
         aggregate_types: hireledger_projections::aggregate_types(),
     };
-    let relay = tokio::spawn(hireledger_infra::relay::run_relay(pool.clone(), relay_cfg, stopped(stop.clone())));
+    let relay = tokio::spawn(hireledger_infra::relay::run_relay(
+        pool.clone(),
+        relay_cfg,
+        stopped(stop.clone()),
+    ));
     let common = common.clone();
     let group = unique("identity");
     let projector = tokio::spawn(async move {
@@ -182,7 +195,9 @@ pub fn start_api(
     let shutdown = async move {
         let _ = stop.wait_for(|s| *s).await;
     };
-    let task = tokio::spawn(hireledger_api::serve(pool, common, settings, listener, shutdown));
+    let task = tokio::spawn(hireledger_api::serve(
+        pool, common, settings, listener, shutdown,
+    ));
     (address, task)
 }
 
@@ -200,8 +215,8 @@ pub async fn spawn_app_with(settings: hireledger_api::ApiSettings) -> TestApp {
     let (address, api) = start_api(db.pool.clone(), common.clone(), settings.clone(), stop_rx);
     tasks.push(api);
 
-    let vault = hireledger_infra::vault::Vault::new(db.pool.clone(), &common.master_key)
-        .expect("vault");
+    let vault =
+        hireledger_infra::vault::Vault::new(db.pool.clone(), &common.master_key).expect("vault");
     let identity = Identity::new(db.pool.clone(), vault);
     let admin_email = format!("{}@platform.example", unique("admin"));
     let admin = identity
@@ -260,7 +275,10 @@ impl TestApp {
             {
                 return;
             }
-            assert!(std::time::Instant::now() < deadline, "the API did not come up");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the API did not come up"
+            );
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
     }

@@ -17,7 +17,10 @@ pub(crate) struct CreateAdminArgs {
     name: String,
 }
 
-pub(crate) async fn create_admin(common: CommonSettings, args: CreateAdminArgs) -> anyhow::Result<()> {
+pub(crate) async fn create_admin(
+    common: CommonSettings,
+    args: CreateAdminArgs,
+) -> anyhow::Result<()> {
     let password = std::env::var("HIRELEDGER_ADMIN_PASSWORD")
         .context("set HIRELEDGER_ADMIN_PASSWORD to the administrator's password")?;
     let email = EmailAddress::parse(&args.email).context("invalid --email")?;

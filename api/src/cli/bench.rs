@@ -39,8 +39,13 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 /// URL of a sibling database on the same server.
 fn sibling_url(url: &SecretString, db: &str) -> anyhow::Result<String> {
     let raw = url.expose_secret();
-    let (base, rest) = raw.rsplit_once('/').context("database URL has no database name")?;
-    let query = rest.split_once('?').map(|(_, q)| format!("?{q}")).unwrap_or_default();
+    let (base, rest) = raw
+        .rsplit_once('/')
+        .context("database URL has no database name")?;
+    let query = rest
+        .split_once('?')
+        .map(|(_, q)| format!("?{q}"))
+        .unwrap_or_default();
     Ok(format!("{base}/{db}{query}"))
 }
 
@@ -64,9 +69,21 @@ fn run_pgbench(url: &str, clients: usize, seconds: u64) -> anyhow::Result<f64> {
     let dir = std::env::temp_dir().join(format!("hl-pgbench-{}", Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir)?;
     let script = dir.join("insert.sql");
-    std::fs::write(&script, "INSERT INTO pgbench_single_row (payload) VALUES ('x');\n")?;
+    std::fs::write(
+        &script,
+        "INSERT INTO pgbench_single_row (payload) VALUES ('x');\n",
+    )?;
     let out = std::process::Command::new("pgbench")
-        .args(["-n", "-c", &clients.to_string(), "-j", "2", "-T", &seconds.to_string(), "-f"])
+        .args([
+            "-n",
+            "-c",
+            &clients.to_string(),
+            "-j",
+            "2",
+            "-T",
+            &seconds.to_string(),
+            "-f",
+        ])
         .arg(&script)
         .arg(url)
         .output()
@@ -138,7 +155,10 @@ async fn run(
                         name: format!("Bench Company {i}"),
                         domain: format!("bench-{i}.example.com"),
                         contact_name: "Bench Contact".into(),
-                        contact_email: format!("contact-{i}-{}@bench.example.com", Uuid::new_v4().simple()),
+                        contact_email: format!(
+                            "contact-{i}-{}@bench.example.com",
+                            Uuid::new_v4().simple()
+                        ),
                     },
                     &CommandMetadata::system("bench"),
                 )
@@ -186,17 +206,35 @@ async fn run(
         .execute(&pool)
         .await?;
     let (url, clients, secs) = (url.to_owned(), args.concurrency, args.pgbench_seconds);
-    let pgbench_tps = tokio::task::spawn_blocking(move || run_pgbench(&url, clients, secs)).await??;
+    let pgbench_tps =
+        tokio::task::spawn_blocking(move || run_pgbench(&url, clients, secs)).await??;
 
     latencies.sort_by(f64::total_cmp);
     lags.sort_by(f64::total_cmp);
     let durable_cps = args.commands as f64 / on_kafka.as_secs_f64();
-    println!("HireLedger write-path benchmark ({} commands, {} in flight)", args.commands, args.concurrency);
-    println!("  commands/s, events durable in Postgres : {:>10.1}", args.commands as f64 / in_postgres.as_secs_f64());
+    println!(
+        "HireLedger write-path benchmark ({} commands, {} in flight)",
+        args.commands, args.concurrency
+    );
+    println!(
+        "  commands/s, events durable in Postgres : {:>10.1}",
+        args.commands as f64 / in_postgres.as_secs_f64()
+    );
     println!("  commands/s, events durable on Kafka    : {durable_cps:>10.1}");
-    println!("  command latency p50 / p99 (ms)         : {:>10.2} / {:.2}", percentile(&latencies, 0.5), percentile(&latencies, 0.99));
-    println!("  projection lag p50 / p99 (ms)          : {:>10.2} / {:.2}", percentile(&lags, 0.5), percentile(&lags, 0.99));
+    println!(
+        "  command latency p50 / p99 (ms)         : {:>10.2} / {:.2}",
+        percentile(&latencies, 0.5),
+        percentile(&latencies, 0.99)
+    );
+    println!(
+        "  projection lag p50 / p99 (ms)          : {:>10.2} / {:.2}",
+        percentile(&lags, 0.5),
+        percentile(&lags, 0.99)
+    );
     println!("  pgbench single-row insert tps          : {pgbench_tps:>10.1}");
-    println!("  ratio (durable on Kafka / pgbench)     : {:>10.3}", durable_cps / pgbench_tps);
+    println!(
+        "  ratio (durable on Kafka / pgbench)     : {:>10.3}",
+        durable_cps / pgbench_tps
+    );
     Ok(())
 }

@@ -8,7 +8,11 @@ use clap::{Parser, Subcommand};
 use hireledger_infra::CommonSettings;
 
 #[derive(Parser, Debug)]
-#[command(name = "hireledger", version, about = "HireLedger: every hiring step is an event")]
+#[command(
+    name = "hireledger",
+    version,
+    about = "HireLedger: every hiring step is an event"
+)]
 pub(crate) struct Cli {
     #[command(flatten)]
     common: CommonSettings,

@@ -24,7 +24,11 @@ pub(crate) struct RelayArgs {
 #[derive(clap::Args, Debug, Clone)]
 pub(crate) struct ProjectArgs {
     /// Consumer group of the identity projector; instances in one group share the partitions.
-    #[arg(long, env = "HIRELEDGER_PROJECTOR_GROUP", default_value = "hireledger-identity-projector")]
+    #[arg(
+        long,
+        env = "HIRELEDGER_PROJECTOR_GROUP",
+        default_value = "hireledger-identity-projector"
+    )]
     projector_group: String,
 }
 
@@ -83,10 +87,13 @@ fn relay_config(common: &CommonSettings, args: &RelayArgs) -> RelayConfig {
     }
 }
 
-pub(crate) async fn serve(common: CommonSettings, api: hireledger_api::ApiSettings) -> anyhow::Result<()> {
+pub(crate) async fn serve(
+    common: CommonSettings,
+    api: hireledger_api::ApiSettings,
+) -> anyhow::Result<()> {
     let pool = pool(&common).await?;
-    let listener = std::net::TcpListener::bind(api.bind)
-        .with_context(|| format!("binding {}", api.bind))?;
+    let listener =
+        std::net::TcpListener::bind(api.bind).with_context(|| format!("binding {}", api.bind))?;
     tracing::info!(address = %api.bind, "API listening");
     hireledger_api::serve(pool, common, api, listener, wait(shutdown_signal())).await
 }
@@ -98,8 +105,13 @@ pub(crate) async fn relay(common: CommonSettings, args: RelayArgs) -> anyhow::Re
 
 pub(crate) async fn project(common: CommonSettings, args: ProjectArgs) -> anyhow::Result<()> {
     let pool = pool(&common).await?;
-    hireledger_projections::run_identity(pool, &common, &args.projector_group, wait(shutdown_signal()))
-        .await
+    hireledger_projections::run_identity(
+        pool,
+        &common,
+        &args.projector_group,
+        wait(shutdown_signal()),
+    )
+    .await
 }
 
 pub(crate) async fn up(
@@ -111,10 +123,14 @@ pub(crate) async fn up(
     hireledger_infra::db::migrate(&common.database_url).await?;
     let pool = pool(&common).await?;
     let stop = shutdown_signal();
-    let listener = std::net::TcpListener::bind(api.bind)
-        .with_context(|| format!("binding {}", api.bind))?;
+    let listener =
+        std::net::TcpListener::bind(api.bind).with_context(|| format!("binding {}", api.bind))?;
     tracing::info!(address = %api.bind, "HireLedger is up (API, relay and projectors in one process)");
-    let relay_task = run_relay(pool.clone(), relay_config(&common, &relay), wait(stop.clone()));
+    let relay_task = run_relay(
+        pool.clone(),
+        relay_config(&common, &relay),
+        wait(stop.clone()),
+    );
     let project_task = hireledger_projections::run_identity(
         pool.clone(),
         &common,

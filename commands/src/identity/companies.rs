@@ -131,7 +131,11 @@ impl Identity {
             password_hash,
         };
         self.users
-            .execute(&contact.person_id.to_string(), register, &meta.caused_by(&id))
+            .execute(
+                &contact.person_id.to_string(),
+                register,
+                &meta.caused_by(&id),
+            )
             .await?;
         Ok(ApprovedCompany {
             committed,
@@ -185,7 +189,11 @@ impl Identity {
         meta: &CommandMetadata,
     ) -> Result<Committed, IdentityError> {
         let name = change.name.as_deref().map(CompanyName::parse).transpose()?;
-        let domain = change.domain.as_deref().map(DomainName::parse).transpose()?;
+        let domain = change
+            .domain
+            .as_deref()
+            .map(DomainName::parse)
+            .transpose()?;
         let command = CompanyCommand::UpdateProfile {
             actor,
             name,

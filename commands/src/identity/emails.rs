@@ -6,7 +6,11 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 /// Claims `digest` for `user_id`; claiming an address the same user already holds succeeds.
-pub(super) async fn claim(pool: &PgPool, digest: &[u8], user_id: Uuid) -> Result<(), IdentityError> {
+pub(super) async fn claim(
+    pool: &PgPool,
+    digest: &[u8],
+    user_id: Uuid,
+) -> Result<(), IdentityError> {
     let holder: Option<Uuid> = sqlx::query_scalar(
         "WITH ins AS (
              INSERT INTO login_emails (email_digest, user_id) VALUES ($1, $2)

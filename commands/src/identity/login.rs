@@ -39,7 +39,13 @@ impl Identity {
             Err(_) => None,
         };
         let user = match user_id {
-            Some(id) => Some(self.users.load(&id.to_string()).await.map_err(IdentityError::from)?.0),
+            Some(id) => Some(
+                self.users
+                    .load(&id.to_string())
+                    .await
+                    .map_err(IdentityError::from)?
+                    .0,
+            ),
             None => None,
         };
         let hash = user.as_ref().and_then(|u| u.password_hash.clone());

@@ -12,9 +12,9 @@ pub use users::{CreatedUser, NewUser, UserProfileChange};
 
 use crate::bus::{CommandError, EventStore};
 use crate::passwords::PasswordError;
+use hireledger_domain::InvalidValue;
 use hireledger_domain::company::{Company, CompanyError};
 use hireledger_domain::user::{User, UserError};
-use hireledger_domain::InvalidValue;
 use hireledger_infra::vault::{Vault, VaultError};
 use sqlx::PgPool;
 use std::sync::Arc;

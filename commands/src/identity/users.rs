@@ -82,7 +82,11 @@ impl Identity {
                 password_hash: passwords::hash(password).await?,
             };
             let meta = meta.clone().with_tenant(company_id);
-            Ok::<_, IdentityError>(self.users.execute(&user_id.to_string(), command, &meta).await?)
+            Ok::<_, IdentityError>(
+                self.users
+                    .execute(&user_id.to_string(), command, &meta)
+                    .await?,
+            )
         }
         .await;
         match result {
@@ -122,7 +126,11 @@ impl Identity {
         meta: &CommandMetadata,
     ) -> Result<Committed, IdentityError> {
         let name = change.name.as_deref().map(PersonName::parse).transpose()?;
-        let email = change.email.as_deref().map(EmailAddress::parse).transpose()?;
+        let email = change
+            .email
+            .as_deref()
+            .map(EmailAddress::parse)
+            .transpose()?;
         let sealed_name = match &name {
             Some(n) => Some(self.vault.seal(user_id, n.as_str()).await?),
             None => None,

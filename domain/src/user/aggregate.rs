@@ -102,7 +102,8 @@ impl User {
                 if actor.user_id() != self.id {
                     self.require_manager(&actor)?;
                 }
-                let own = |s: &Option<Sealed>| s.as_ref().is_none_or(|s| Some(s.subject) == self.id);
+                let own =
+                    |s: &Option<Sealed>| s.as_ref().is_none_or(|s| Some(s.subject) == self.id);
                 if !own(&name) || !own(&email) {
                     return Err(UserError::WrongDataSubject);
                 }

@@ -540,14 +540,17 @@ fn personal_data_sealed_for_another_subject_is_refused() {
     if let C::Register { email, .. } = &mut cmd {
         *email = sealed(stranger, "email-1");
     }
-    given(vec![]).when(cmd).then_expect_error(UserError::WrongDataSubject);
+    given(vec![])
+        .when(cmd)
+        .then_expect_error(UserError::WrongDataSubject);
     let history = vec![registered(Role::Employee, Some(COMPANY), Some(ADMIN_ID))];
-    given(history).when(C::UpdateProfile {
-        actor: admin(),
-        name: Some(sealed(stranger, "name-2")),
-        email: None,
-    })
-    .then_expect_error(UserError::WrongDataSubject);
+    given(history)
+        .when(C::UpdateProfile {
+            actor: admin(),
+            name: Some(sealed(stranger, "name-2")),
+            email: None,
+        })
+        .then_expect_error(UserError::WrongDataSubject);
 }
 
 #[test]
