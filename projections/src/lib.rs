@@ -1,8 +1,8 @@
 //! Projections: Kafka consumers that build the Postgres read models, and the queries over them.
 //!
 //! - [`run_projector`]: the generic runner (offsets in Postgres in the same transaction as the
-//!   read-model change, exactly-once effect per event, one active instance per projector with hot
-//!   standbys, poison messages halt; see [`runner`]).
+//!   read-model change, exactly-once effect per event, any number of instances per projector
+//!   sharing the partitions through leases in Postgres, poison messages halt; see [`runner`]).
 //! - [`IdentityProjector`]: `rm_companies` and `rm_users` from `<prefix>.company` and
 //!   `<prefix>.user` ([`identity_topics`]).
 //! - [`run_identity`]: the identity projector wired from [`hireledger_infra::CommonSettings`].

@@ -5,37 +5,54 @@
 //!   read-model changes they cover; the consumer never commits to Kafka. A crash before the commit
 //!   loses the whole batch (it is read again), a crash after it loses nothing: no event is lost or
 //!   applied twice.
-//! - **One active instance per projector.** The active instance holds a session-level advisory lock
-//!   (key derived from the projector name) on a connection of its own; other instances are hot
-//!   standbys that try again every half second and take over when that connection closes (process
-//!   killed, task aborted, network gone). The active one pings the lock every check interval and
-//!   steps down when it is gone.
-//! - **Positioning without a group rebalance.** The active instance assigns itself every partition
-//!   of its topics (`assign`, not `subscribe`), each at the `next_offset` stored in Postgres (the
-//!   beginning when none), and looks for new partitions and topics every check interval. No Kafka
-//!   group coordination is involved: tansu 0.6.0 keeps handing a restarted consumer an empty
-//!   assignment after members were SIGKILLed, and a projector must survive exactly that.
+//! - **Scale-out with partition leases in Postgres.** Every running instance of a projector is a
+//!   member: it holds a shared advisory lock on a connection of its own. Every check interval it
+//!   counts the members, works out its fair share (⌈partitions ∕ members⌉) and leases partitions
+//!   with `pg_try_advisory_lock` on the same connection until it holds that many, or gives leases
+//!   back (first taking them out of its Kafka assignment, then unlocking) when it holds more, so a
+//!   newcomer gets its share within a couple of intervals. Instances beyond the partition count
+//!   hold nothing and are hot standbys. A dead instance's connection closes and all its locks
+//!   vanish with it at once; the survivors lease its partitions at their next check. The lock
+//!   keys are described in `runner/leases.rs`; [`leased_partitions`] lists who holds what.
+//! - **Positioning without a group rebalance.** An instance adds exactly the partitions it leased
+//!   to its assignment (`incremental_assign`, never `subscribe`), each at the `next_offset` stored
+//!   in Postgres (the beginning when none), read after the lease was taken; the partitions it
+//!   already held keep their position. Leases change only between batches, and the previous
+//!   holder unlocks only after its last commit, so the stored offset is exact at hand-over. No
+//!   Kafka group coordination is involved: tansu 0.6.0 keeps handing a restarted consumer an empty
+//!   assignment after members were SIGKILLed, and a projector must survive exactly that. The
+//!   leases give the same at-least-once delivery (made exactly-once in effect by the checks below)
+//!   that a group rebalance would, with failover as soon as the dead connection closes instead of
+//!   after a session timeout.
 //! - **Defence in depth**: every batch locks its partitions' offset rows and skips messages below the
-//!   stored `next_offset`, so a stale fetch, a zombie instance that lost its lock without noticing,
-//!   or a replay never applies anything twice. Correctness never rests on the advisory lock.
+//!   stored `next_offset`, so a stale fetch, a zombie instance that lost its leases without noticing
+//!   (until its next check), two instances briefly on one partition, or a replay never applies
+//!   anything twice. Correctness never rests on the advisory locks; they only spread the work.
 //! - **Per-aggregate idempotency**: an event whose `hl_sequence` is not newer than the version the
 //!   projector reports for its aggregate is skipped (a duplicate; its offset still advances).
 //! - **Poison messages halt**: a message that does not decode, or whose sequence jumps (a gap: an
 //!   earlier event of that aggregate was never applied), is logged with topic/partition/offset (never
-//!   the payload) and [`run_projector`] returns an error without committing. The projector stays at
-//!   that offset until the cause is fixed (a decoder that understands the event, or an operator who
-//!   moves `projection_offsets.next_offset` past it).
+//!   the payload) and [`run_projector`] returns an error without committing, giving its leases back.
+//!   Each instance that then leases that partition stops at the same offset until the cause is fixed
+//!   (a decoder that understands the event, or an operator who moves
+//!   `projection_offsets.next_offset` past it).
 //! - **Transient failures** (connection lost, serialization failure, deadlock) are retried with
 //!   backoff; the batch is applied from scratch each time.
+//! - **Lost lock connection**: the instance drops its consumer and every lease and joins again
+//!   from scratch (other instances may have leased its partitions in between).
+
+mod leases;
+
+pub use leases::{Lease, leased_partitions, member_count};
 
 use crate::envelope::Envelope;
 use anyhow::Context as _;
 use futures::FutureExt as _;
+use leases::{Leases, Lost};
 use rdkafka::Message as _;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::OwnedMessage;
-use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
-use sqlx::{Connection as _, PgConnection, PgPool, Postgres, Transaction};
+use sqlx::{PgPool, Postgres, Transaction};
 use std::collections::{BTreeSet, HashMap};
 use std::pin::Pin;
 use std::sync::Arc;
@@ -46,11 +63,11 @@ use tokio::time::Instant;
 const MAX_BATCH: usize = 200;
 const RETRY_MIN: Duration = Duration::from_millis(100);
 const RETRY_MAX: Duration = Duration::from_secs(5);
-/// How often the active instance pings its lock and looks for new partitions.
+/// How often an instance looks for new partitions, counts the members and adjusts its leases.
 const CHECK_INTERVAL: Duration = Duration::from_secs(2);
-/// How often a standby tries to take the lock.
-const STANDBY_INTERVAL: Duration = Duration::from_millis(500);
-/// Limit of one lock ping, unlock or metadata request.
+/// How soon an instance that cannot join (database unreachable) tries again.
+const JOIN_RETRY: Duration = Duration::from_millis(500);
+/// Limit of one call on the lock connection or one metadata request.
 const CALL_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A read model fed by events. Implementations only touch the database through `tx`.
@@ -225,17 +242,21 @@ async fn apply_batch(
     Ok(stats)
 }
 
-/// Why an active term ended.
+/// Why a term as a member ended.
 enum Term {
     Shutdown,
     LostLock,
 }
 
+/// A topic partition.
+type Partition = (String, i32);
+
 /// Runs `projector` over `topics` until `shutdown` completes (`Ok`) or a poison message or a
-/// non-transient failure stops it (`Err`). Only one instance per projector name (per database) is
-/// active at a time; the others wait as hot standbys. `group_id` is the Kafka client's `group.id`
-/// (it names the consumer in broker tools); partitions are assigned directly, never through a
-/// group rebalance, and nothing is ever committed to Kafka.
+/// non-transient failure stops it (`Err`). Any number of instances per projector name (per
+/// database) may run: they share the partitions through leases in Postgres (see the module
+/// docs). `group_id` is the Kafka client's `group.id` (it names the consumer in broker tools);
+/// partitions are assigned directly, never through a group rebalance, and nothing is ever
+/// committed to Kafka.
 #[tracing::instrument(skip_all, fields(projector = %projector.name(), group_id = %group_id))]
 pub async fn run_projector(
     pool: PgPool,
@@ -248,16 +269,16 @@ pub async fn run_projector(
     let shutdown = std::pin::pin!(shutdown);
     let mut shutdown: Pin<&mut (dyn Future<Output = ()> + Send)> = shutdown;
     loop {
-        let Some(lock) = acquire(&pool, projector.name(), shutdown.as_mut()).await else {
+        let Some(leases) = join(&pool, projector.name(), shutdown.as_mut()).await else {
             return Ok(());
         };
-        let term = lead(
+        let term = member(
             &pool,
             brokers,
             group_id,
             &topics,
             projector.as_ref(),
-            lock,
+            leases,
             shutdown.as_mut(),
         )
         .await?;
@@ -266,96 +287,76 @@ pub async fn run_projector(
                 tracing::info!("projector stopped");
                 return Ok(());
             }
-            Term::LostLock => tracing::warn!("projector lock lost; back to standby"),
+            Term::LostLock => {
+                tracing::warn!(
+                    "projector lock connection lost; every lease dropped, joining again"
+                );
+            }
         }
     }
 }
 
 type Shutdown<'a> = Pin<&'a mut (dyn Future<Output = ()> + Send)>;
 
-/// Waits until this instance holds the projector's advisory lock; `None` on shutdown.
-async fn acquire(pool: &PgPool, name: &str, mut shutdown: Shutdown<'_>) -> Option<PgConnection> {
-    let mut announced = false;
-    let mut conn: Option<PgConnection> = None;
+/// Joins the projector's members (retrying while the database is unreachable); `None` on
+/// shutdown.
+async fn join(pool: &PgPool, name: &str, mut shutdown: Shutdown<'_>) -> Option<Leases> {
     loop {
-        if conn.is_none() {
-            match PgConnection::connect_with(&pool.connect_options()).await {
-                Ok(c) => conn = Some(c),
-                Err(e) => tracing::warn!(error = %e, "projector cannot reach the database"),
+        let joined = tokio::select! {
+            biased;
+            () = shutdown.as_mut() => return None,
+            joined = Leases::join(pool, name) => joined,
+        };
+        match joined {
+            Ok(leases) => {
+                tracing::info!("projector member joined; leasing partitions");
+                return Some(leases);
             }
-        }
-        if let Some(c) = conn.as_mut() {
-            let locked: Result<bool, sqlx::Error> = sqlx::query_scalar(
-                "SELECT pg_try_advisory_lock(('x' || substr(md5($1), 1, 16))::bit(64)::bigint)",
-            )
-            .bind(lock_name(name))
-            .fetch_one(&mut *c)
-            .await;
-            match locked {
-                Ok(true) => {
-                    tracing::info!("projector lock acquired; this instance is active");
-                    return conn;
-                }
-                Ok(false) if !announced => {
-                    tracing::info!("another instance is active; standing by");
-                    announced = true;
-                }
-                Ok(false) => {}
-                Err(e) => {
-                    tracing::warn!(error = %e, "trying the projector lock");
-                    conn = None;
-                }
-            }
+            Err(Lost(e)) => tracing::warn!(error = %format!("{e:#}"), "projector cannot join"),
         }
         tokio::select! {
             biased;
             () = shutdown.as_mut() => return None,
-            () = tokio::time::sleep(STANDBY_INTERVAL) => {}
+            () = tokio::time::sleep(JOIN_RETRY) => {}
         }
     }
 }
 
-/// The advisory-lock name of a projector (hashed to a key in SQL with md5: stable everywhere).
-fn lock_name(projector: &str) -> String {
-    format!("hireledger-projector/{projector}")
-}
-
-/// Whether the lock connection is still there (and with it the lock).
-async fn ping(conn: &mut PgConnection) -> bool {
-    matches!(
-        tokio::time::timeout(CALL_TIMEOUT, conn.ping()).await,
-        Ok(Ok(()))
-    )
-}
-
-/// One term as the active instance: consume until shutdown, a lost lock, or a fatal error.
-async fn lead(
+/// One term as a member: consume the leased partitions until shutdown, a lost lock connection, or
+/// a fatal error.
+async fn member(
     pool: &PgPool,
     brokers: &str,
     group_id: &str,
     topics: &[String],
     projector: &dyn Projector,
-    mut lock: PgConnection,
+    mut leases: Leases,
     mut shutdown: Shutdown<'_>,
 ) -> anyhow::Result<Term> {
-    let consumer: Arc<StreamConsumer> = Arc::new(
-        hireledger_infra::kafka::consumer_config(brokers, group_id)
-            .create()
-            .context("creating the Kafka consumer")?,
-    );
+    let consumer: Arc<StreamConsumer> =
+        match hireledger_infra::kafka::consumer_config(brokers, group_id).create() {
+            Ok(c) => Arc::new(c),
+            Err(e) => {
+                leases.close().await;
+                return Err(anyhow::Error::new(e).context("creating the Kafka consumer"));
+            }
+        };
     tracing::info!(?topics, "projector consuming");
     let result = consume(
         pool,
         &consumer,
         topics,
         projector,
-        &mut lock,
+        &mut leases,
         shutdown.as_mut(),
     )
     .await;
     if matches!(result, Ok(Term::Shutdown) | Err(_)) {
-        // Best effort: closing the connection (or dropping it) releases the lock anyway.
-        let _ = tokio::time::timeout(CALL_TIMEOUT, lock.close()).await;
+        // Stop fetching, then give every lease back at once (dropping the connection would too).
+        if !leases.held().is_empty() {
+            let _ = consumer.unassign();
+        }
+        leases.close().await;
     }
     result
 }
@@ -365,33 +366,25 @@ async fn consume(
     consumer: &Arc<StreamConsumer>,
     topics: &[String],
     projector: &dyn Projector,
-    lock: &mut PgConnection,
+    leases: &mut Leases,
     mut shutdown: Shutdown<'_>,
 ) -> anyhow::Result<Term> {
-    let mut assigned: BTreeSet<(String, i32)> = BTreeSet::new();
+    // Every partition seen so far; partitions only ever grow, a metadata hiccup must not drop any.
+    let mut known: BTreeSet<Partition> = BTreeSet::new();
     let mut next_check = Instant::now();
     loop {
         if Instant::now() >= next_check {
-            if !ping(lock).await {
-                return Ok(Term::LostLock);
-            }
             match discover(consumer, topics).await {
-                Ok(found) => {
-                    // Partitions only ever grow; a metadata hiccup must not drop any.
-                    let wanted: BTreeSet<_> = assigned.union(&found).cloned().collect();
-                    if wanted != assigned {
-                        match assign(pool, projector.name(), consumer, &wanted).await {
-                            Ok(()) => assigned = wanted,
-                            Err(e) => tracing::warn!(error = %format!("{e:#}"),
-                                "assigning partitions failed; trying again"),
-                        }
-                    }
-                }
+                Ok(found) => known.extend(found),
                 Err(e) => tracing::warn!(error = %format!("{e:#}"), "reading topic metadata"),
+            }
+            // Between batches: everything consumed so far is committed.
+            if let Err(Lost(e)) = leases.rebalance(pool, consumer, &known).await {
+                tracing::warn!(error = %format!("{e:#}"), "projector lock connection failed");
+                return Ok(Term::LostLock);
             }
             next_check = Instant::now() + CHECK_INTERVAL;
         }
-
         let first = tokio::select! {
             biased;
             () = shutdown.as_mut() => return Ok(Term::Shutdown),
@@ -474,35 +467,4 @@ async fn discover(
     })
     .await
     .context("metadata task")?
-}
-
-/// Assigns `partitions`, each at its stored `next_offset` (the beginning when none is stored).
-/// Starting earlier than stored would be safe (batches skip what was applied); later never happens.
-async fn assign(
-    pool: &PgPool,
-    projector: &str,
-    consumer: &StreamConsumer,
-    partitions: &BTreeSet<(String, i32)>,
-) -> anyhow::Result<()> {
-    let rows: Vec<(String, i32, i64)> = sqlx::query_as(
-        "SELECT topic, partition, next_offset FROM projection_offsets WHERE projector = $1",
-    )
-    .bind(projector)
-    .fetch_all(pool)
-    .await
-    .context("reading stored offsets")?;
-    let stored: HashMap<(String, i32), i64> =
-        rows.into_iter().map(|(t, p, n)| ((t, p), n)).collect();
-    let mut tpl = TopicPartitionList::new();
-    for key in partitions {
-        let offset = match stored.get(key) {
-            Some(&n) => Offset::Offset(n),
-            None => Offset::Beginning,
-        };
-        tpl.add_partition_offset(&key.0, key.1, offset)
-            .context("building the assignment")?;
-        tracing::info!(topic = %key.0, partition = key.1, ?offset, "partition assigned");
-    }
-    consumer.assign(&tpl).context("assigning partitions")?;
-    Ok(())
 }

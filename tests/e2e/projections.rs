@@ -4,6 +4,7 @@
 //! built from the published structs; personal values are sealed with the real vault.
 
 mod harness;
+mod scale_out;
 
 use chrono::{Duration as Span, SubsecRound, Utc};
 use harness::{
@@ -680,34 +681,4 @@ async fn sequence_gap_halts_the_projector() {
     );
     assert_eq!(h.user_counters(user).await, Some((1, 1)));
     assert_eq!(h.next_offset(&topic, partition).await, offset);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_standby_takes_over_when_the_active_instance_dies() {
-    let h = Harness::new(3).await;
-    let t0 = Utc::now();
-    let first = h.start();
-    let users: Vec<Uuid> = (0..10).map(|_| Uuid::new_v4()).collect();
-    for (i, &u) in users.iter().enumerate() {
-        h.register_user(u, None, RoleV1::SystemAdmin, &format!("Ha{i}"), t0)
-            .await;
-    }
-    for &u in &users {
-        h.wait_version(ViewKind::User, u, 1).await;
-    }
-
-    // The first instance is active (it applied everything alone); the second stands by until the
-    // first dies, then carries on from the stored offsets.
-    let second = h.start();
-    first.crash().await;
-    for &u in &users {
-        h.send(u, 2, t0, None, user_deactivated()).await;
-    }
-    for &u in &users {
-        h.wait_version(ViewKind::User, u, 2).await;
-    }
-    second.stop().await;
-    for &u in &users {
-        assert_eq!(h.user_counters(u).await, Some((2, 2)));
-    }
 }

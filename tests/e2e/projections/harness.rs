@@ -9,6 +9,7 @@ use crate::support::{self, TestDb};
 use chrono::{DateTime, SecondsFormat, Utc};
 use hireledger_infra::vault::Vault;
 use hireledger_projections::queries::{self, ViewKind};
+use hireledger_projections::runner::{self, Lease};
 use hireledger_projections::{
     IDENTITY_PROJECTOR, IdentityProjector, identity_topics, run_projector,
 };
@@ -22,6 +23,7 @@ use hireledger_schemas::user::{
 use hireledger_schemas::{CompanyEventV1, PublishedEvent, UserEventV1};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
@@ -132,6 +134,55 @@ impl Harness {
             .await
         });
         Running { stop, task }
+    }
+
+    /// Every partition lease of the identity projector in this test's database.
+    pub(super) async fn leases(&self) -> Vec<Lease> {
+        runner::leased_partitions(
+            self.pool(),
+            IDENTITY_PROJECTOR,
+            &identity_topics(&self.prefix),
+        )
+        .await
+        .unwrap()
+    }
+
+    /// Running instances of the identity projector (members) in this test's database.
+    pub(super) async fn members(&self) -> i64 {
+        runner::member_count(self.pool(), IDENTITY_PROJECTOR)
+            .await
+            .unwrap()
+    }
+
+    /// Waits until `members` instances run and every one of the `partitions` is leased, each
+    /// holder with one of `shares` partitions (a multiset, largest first); returns the leases.
+    pub(super) async fn wait_leases(
+        &self,
+        members: i64,
+        partitions: usize,
+        shares: &[usize],
+    ) -> Vec<Lease> {
+        let mut last = Vec::new();
+        let what = format!("{members} members holding {shares:?} of {partitions} partitions");
+        eventually(&what, async || {
+            last = self.leases().await;
+            let mut per_holder: HashMap<i32, usize> = HashMap::new();
+            for l in &last {
+                *per_holder.entry(l.pid).or_default() += 1;
+            }
+            let mut counts: Vec<usize> = per_holder.into_values().collect();
+            counts.sort_unstable_by(|a, b| b.cmp(a));
+            let distinct: HashSet<(&str, i32)> = last
+                .iter()
+                .map(|l| (l.topic.as_str(), l.partition))
+                .collect();
+            self.members().await == members
+                && distinct.len() == partitions
+                && last.len() == partitions
+                && counts == shares
+        })
+        .await;
+        last
     }
 
     pub(super) async fn seal(&self, subject: Uuid, text: &str) -> SealedV1 {
