@@ -6,6 +6,7 @@
 mod api;
 mod crash;
 mod erasure;
+mod pipeline;
 mod projections;
 mod relay;
 mod support;
