@@ -372,6 +372,7 @@ pub async fn reactivate(
 
 /// Erase a user's personal data for good (crypto-shredding: their key is destroyed, so every
 /// stored copy becomes unreadable) and sign them out (SYSTEM_ADMIN, or HR of their company).
+/// Retry-safe: repeating it finishes an interrupted erasure and writes no new event.
 #[utoipa::path(
     post, path = "/api/v1/users/{id}/erase", tag = "users",
     params(("id" = Uuid, Path, description = "User id"),
@@ -380,7 +381,6 @@ pub async fn reactivate(
         (status = 200, body = UserCommandResponse),
         (status = 403, description = "Not allowed (AUTH_003); yourself (USER_006)", body = ApiError),
         (status = 404, body = ApiError),
-        (status = 409, description = "Already erased (USER_009)", body = ApiError),
     ),
     security(("bearer" = []))
 )]

@@ -191,8 +191,13 @@ impl Identity {
         let command = UserCommand::ErasePersonalData { actor };
         let committed = match self.user_command(user_id, command, meta).await {
             Ok(c) => c,
-            Err(IdentityError::User(UserError::Erased)) if actor.is_platform_admin() => {
-                let (_, version) = self.users.load(&user_id.to_string()).await?;
+            // Already recorded (an earlier attempt stopped before the key was destroyed): whoever
+            // may erase this user finishes the job.
+            Err(IdentityError::User(UserError::Erased)) => {
+                let (user, version) = self.users.load(&user_id.to_string()).await?;
+                if !actor.manages_company(user.company_id) {
+                    return Err(IdentityError::User(UserError::Erased));
+                }
                 Committed { version, events: 0 }
             }
             Err(e) => return Err(e),
