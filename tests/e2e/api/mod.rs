@@ -6,6 +6,7 @@
 
 mod auth;
 mod companies;
+mod concurrency;
 mod health;
 mod idempotency;
 mod users;
