@@ -4,7 +4,9 @@
 //! person's key, see [`Sealed`]), so aggregates and the event store never hold it in clear.
 
 pub mod actor;
+pub mod application;
 pub mod company;
+pub mod job;
 pub mod sealed;
 pub mod user;
 pub mod values;

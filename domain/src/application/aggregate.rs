@@ -1,0 +1,220 @@
+use super::{
+    ApplicationCommand, ApplicationError, ApplicationEvent, ApplicationSource, ApplicationStatus,
+    JobStatusView, application_id,
+};
+use crate::{Actor, Role};
+use cqrs_es::Aggregate;
+use cqrs_es::event_sink::EventSink;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// The statuses an application in `status` may move to: the next workflow step, then REJECTED
+/// and WITHDRAWN; nothing from a final status. No skipping, no going back.
+pub fn allowed_next(status: ApplicationStatus) -> &'static [ApplicationStatus] {
+    use ApplicationStatus as S;
+    match status {
+        S::Applied => &[S::Screening, S::Rejected, S::Withdrawn],
+        S::Screening => &[S::Shortlisted, S::Rejected, S::Withdrawn],
+        S::Shortlisted => &[S::InterviewScheduled, S::Rejected, S::Withdrawn],
+        S::InterviewScheduled => &[S::Offered, S::Rejected, S::Withdrawn],
+        S::Offered => &[S::Hired, S::Rejected, S::Withdrawn],
+        S::Hired | S::Rejected | S::Withdrawn => &[],
+    }
+}
+
+/// `status` is `None` until the candidate has applied.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Application {
+    pub id: Option<Uuid>,
+    pub status: Option<ApplicationStatus>,
+    pub job_id: Option<Uuid>,
+    pub candidate_id: Option<Uuid>,
+    pub candidate_user_id: Option<Uuid>,
+    pub company_id: Option<Uuid>,
+    pub source: Option<ApplicationSource>,
+}
+
+/// Trims; blank becomes `None`; more than 1000 characters is refused.
+fn check_reason(reason: Option<String>) -> Result<Option<String>, ApplicationError> {
+    let Some(reason) = reason else {
+        return Ok(None);
+    };
+    let r = reason.trim();
+    if r.chars().count() > 1000 {
+        return Err(ApplicationError::InvalidReason);
+    }
+    Ok((!r.is_empty()).then(|| r.to_owned()))
+}
+
+/// Who may submit an application to a job of `company_id`, from `source`, linked to
+/// `candidate_user_id`.
+fn may_apply(
+    actor: &Actor,
+    company_id: Uuid,
+    source: ApplicationSource,
+    candidate_user_id: Option<Uuid>,
+) -> bool {
+    if actor.manages_company(Some(company_id)) {
+        return true;
+    }
+    if source != ApplicationSource::Portal {
+        return false;
+    }
+    match actor {
+        Actor::Anonymous => candidate_user_id.is_none(),
+        Actor::User {
+            user_id,
+            role: Role::Candidate,
+            company_id: own,
+        } => *own == Some(company_id) && candidate_user_id == Some(*user_id),
+        _ => false,
+    }
+}
+
+impl Application {
+    /// The current status of an existing application.
+    fn current(&self) -> Result<ApplicationStatus, ApplicationError> {
+        self.status.ok_or(ApplicationError::NotFound)
+    }
+
+    fn require_manager(&self, actor: &Actor) -> Result<(), ApplicationError> {
+        if actor.manages_company(self.company_id) {
+            Ok(())
+        } else {
+            Err(ApplicationError::Forbidden)
+        }
+    }
+
+    fn is_own_candidate(&self, actor: &Actor) -> bool {
+        actor.user_id().is_some() && actor.user_id() == self.candidate_user_id
+    }
+
+    fn decide(&self, command: ApplicationCommand) -> Result<ApplicationEvent, ApplicationError> {
+        use ApplicationCommand as C;
+        use ApplicationEvent as E;
+        match command {
+            C::Apply {
+                actor,
+                application_id: id,
+                job_id,
+                candidate_id,
+                candidate_user_id,
+                company_id,
+                job_status,
+                source,
+                at,
+            } => {
+                if !may_apply(&actor, company_id, source, candidate_user_id) {
+                    return Err(ApplicationError::Forbidden);
+                }
+                if id != application_id(job_id, candidate_id) {
+                    return Err(ApplicationError::IdMismatch);
+                }
+                if self.status.is_some() {
+                    return Err(ApplicationError::AlreadyApplied);
+                }
+                if job_status != JobStatusView::Open {
+                    return Err(ApplicationError::JobNotOpen);
+                }
+                Ok(E::ApplicationSubmitted {
+                    application_id: id,
+                    job_id,
+                    candidate_id,
+                    candidate_user_id,
+                    company_id,
+                    source,
+                    submitted_by: actor.user_id(),
+                    at,
+                })
+            }
+            C::ChangeStatus {
+                actor,
+                to,
+                reason,
+                at,
+            } => {
+                let from = self.current()?;
+                self.require_manager(&actor)?;
+                if from.is_final() {
+                    return Err(ApplicationError::Final);
+                }
+                if to == ApplicationStatus::Withdrawn {
+                    return Err(ApplicationError::UseWithdraw);
+                }
+                if !allowed_next(from).contains(&to) {
+                    return Err(ApplicationError::IllegalTransition { from, to });
+                }
+                let reason = check_reason(reason)?;
+                if to == ApplicationStatus::Rejected && reason.is_none() {
+                    return Err(ApplicationError::ReasonRequired);
+                }
+                Ok(E::ApplicationStatusChanged {
+                    from,
+                    to,
+                    by: actor.user_id(),
+                    reason,
+                    at,
+                })
+            }
+            C::Withdraw { actor, reason, at } => {
+                let from = self.current()?;
+                if !self.is_own_candidate(&actor) {
+                    self.require_manager(&actor)?;
+                }
+                if from.is_final() {
+                    return Err(ApplicationError::Final);
+                }
+                Ok(E::ApplicationWithdrawn {
+                    from,
+                    by: actor.user_id(),
+                    reason: check_reason(reason)?,
+                    at,
+                })
+            }
+        }
+    }
+}
+
+impl Aggregate for Application {
+    const TYPE: &'static str = "application";
+    type Command = ApplicationCommand;
+    type Event = ApplicationEvent;
+    type Error = ApplicationError;
+    type Services = ();
+
+    async fn handle(
+        &mut self,
+        command: Self::Command,
+        _services: &Self::Services,
+        sink: &EventSink<Self>,
+    ) -> Result<(), Self::Error> {
+        let event = self.decide(command)?;
+        sink.write(event, self).await;
+        Ok(())
+    }
+
+    fn apply(&mut self, event: Self::Event) {
+        use ApplicationEvent as E;
+        match event {
+            E::ApplicationSubmitted {
+                application_id,
+                job_id,
+                candidate_id,
+                candidate_user_id,
+                company_id,
+                source,
+                ..
+            } => {
+                self.id = Some(application_id);
+                self.status = Some(ApplicationStatus::Applied);
+                self.job_id = Some(job_id);
+                self.candidate_id = Some(candidate_id);
+                self.candidate_user_id = candidate_user_id;
+                self.company_id = Some(company_id);
+                self.source = Some(source);
+            }
+            E::ApplicationStatusChanged { to, .. } => self.status = Some(to),
+            E::ApplicationWithdrawn { .. } => self.status = Some(ApplicationStatus::Withdrawn),
+        }
+    }
+}
