@@ -107,6 +107,25 @@ async fn require_company(state: &AppState, id: Uuid) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// A platform-admin lifecycle command on an existing company: role check, 404 for an unknown
+/// company, request metadata, then the command; answers with the new version.
+async fn admin_company_command(
+    state: &AppState,
+    auth: &AuthUser,
+    req: &HttpRequest,
+    id: Uuid,
+    command: impl FnOnce(Actor) -> CompanyCommand,
+) -> Result<HttpResponse, ApiError> {
+    auth.require_role(&[Role::SystemAdmin])?;
+    require_company(state, id).await?;
+    let actor = auth.actor();
+    let committed = state
+        .identity
+        .company_command(id, command(actor), &metadata(req, &actor))
+        .await?;
+    Ok(company_done(id, committed.version))
+}
+
 fn company_done(company_id: Uuid, version: u64) -> HttpResponse {
     command_response(
         StatusCode::OK,
@@ -317,19 +336,11 @@ pub async fn deactivate(
     id: web::Path<Uuid>,
     body: web::Json<ReasonRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require_role(&[Role::SystemAdmin])?;
-    let id = id.into_inner();
-    require_company(&state, id).await?;
-    let actor = auth.actor();
-    let command = CompanyCommand::Deactivate {
-        actor,
-        reason: body.into_inner().reason,
-    };
-    let committed = state
-        .identity
-        .company_command(id, command, &metadata(&req, &actor))
-        .await?;
-    Ok(company_done(id, committed.version))
+    let reason = body.into_inner().reason;
+    admin_company_command(&state, &auth, &req, id.into_inner(), |actor| {
+        CompanyCommand::Deactivate { actor, reason }
+    })
+    .await
 }
 
 /// Reactivate a deactivated company (SYSTEM_ADMIN).
@@ -351,19 +362,10 @@ pub async fn reactivate(
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require_role(&[Role::SystemAdmin])?;
-    let id = id.into_inner();
-    require_company(&state, id).await?;
-    let actor = auth.actor();
-    let committed = state
-        .identity
-        .company_command(
-            id,
-            CompanyCommand::Reactivate { actor },
-            &metadata(&req, &actor),
-        )
-        .await?;
-    Ok(company_done(id, committed.version))
+    admin_company_command(&state, &auth, &req, id.into_inner(), |actor| {
+        CompanyCommand::Reactivate { actor }
+    })
+    .await
 }
 
 /// The caller's own company (any role of it).

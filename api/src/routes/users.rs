@@ -16,7 +16,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use hireledger_commands::identity::{IdentityError, NewUser, UserProfileChange};
 use hireledger_domain::user::{User, UserCommand, UserError, UserStatus};
-use hireledger_domain::{InvalidValue, Role};
+use hireledger_domain::{Actor, InvalidValue, Role};
 use hireledger_projections::ViewKind;
 use hireledger_projections::queries::{get_user, list_users};
 use serde::{Deserialize, Serialize};
@@ -107,6 +107,25 @@ async fn target(state: &AppState, auth: &AuthUser, id: Uuid) -> Result<User, Api
         return Err(ApiError::not_found_user());
     }
     Ok(user)
+}
+
+/// A manager's lifecycle command on a user the caller's tenant may see (404 otherwise): role
+/// check, request metadata, then the command; answers with the new version.
+async fn manage_user(
+    state: &AppState,
+    auth: &AuthUser,
+    req: &HttpRequest,
+    id: Uuid,
+    command: impl FnOnce(Actor) -> UserCommand,
+) -> Result<u64, ApiError> {
+    auth.require_role(MANAGERS)?;
+    target(state, auth, id).await?;
+    let actor = auth.actor();
+    let committed = state
+        .identity
+        .user_command(id, command(actor), &metadata(req, &actor))
+        .await?;
+    Ok(committed.version)
 }
 
 fn user_done(user_id: Uuid, version: u64) -> HttpResponse {
@@ -320,20 +339,13 @@ pub async fn deactivate(
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require_role(MANAGERS)?;
     let id = id.into_inner();
-    target(&state, &auth, id).await?;
-    let actor = auth.actor();
-    let committed = state
-        .identity
-        .user_command(
-            id,
-            UserCommand::Deactivate { actor },
-            &metadata(&req, &actor),
-        )
-        .await?;
+    let version = manage_user(&state, &auth, &req, id, |actor| UserCommand::Deactivate {
+        actor,
+    })
+    .await?;
     state.sessions.revoke_user(id).await?;
-    Ok(user_done(id, committed.version))
+    Ok(user_done(id, version))
 }
 
 /// Reactivate a deactivated user (HR or admin).
@@ -355,19 +367,12 @@ pub async fn reactivate(
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require_role(MANAGERS)?;
     let id = id.into_inner();
-    target(&state, &auth, id).await?;
-    let actor = auth.actor();
-    let committed = state
-        .identity
-        .user_command(
-            id,
-            UserCommand::Reactivate { actor },
-            &metadata(&req, &actor),
-        )
-        .await?;
-    Ok(user_done(id, committed.version))
+    let version = manage_user(&state, &auth, &req, id, |actor| UserCommand::Reactivate {
+        actor,
+    })
+    .await?;
+    Ok(user_done(id, version))
 }
 
 /// Erase a user's personal data for good (crypto-shredding: their key is destroyed, so every
