@@ -5,7 +5,9 @@
 
 pub mod actor;
 pub mod application;
+pub mod candidate;
 pub mod company;
+pub mod interview;
 pub mod job;
 pub mod sealed;
 pub mod user;
@@ -13,4 +15,6 @@ pub mod values;
 
 pub use actor::{Actor, Role};
 pub use sealed::{PasswordHash, Sealed};
-pub use values::{CompanyName, DomainName, EmailAddress, InvalidValue, Password, PersonName};
+pub use values::{
+    CompanyName, DomainName, EmailAddress, InvalidValue, Password, PersonName, PhoneNumber,
+};

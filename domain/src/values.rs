@@ -252,3 +252,57 @@ mod tests {
         assert!(CompanyName::parse(&"x".repeat(201)).is_err());
     }
 }
+
+/// A phone number as typed, trimmed: digits with an optional leading `+` and the separators
+/// space, `-`, `.`, `(`, `)`; 7–15 digits (E.164 allows 15).
+#[derive(Clone, PartialEq, Eq)]
+pub struct PhoneNumber(String);
+
+impl PhoneNumber {
+    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
+        let s = raw.trim();
+        if s.is_empty() {
+            return Err(invalid("phone", "empty"));
+        }
+        if s.chars().count() > 30 {
+            return Err(invalid("phone", "too_long"));
+        }
+        let body = s.strip_prefix('+').unwrap_or(s);
+        if !body
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '.' | '(' | ')'))
+        {
+            return Err(invalid("phone", "malformed"));
+        }
+        let digits = body.chars().filter(char::is_ascii_digit).count();
+        if !(7..=15).contains(&digits) {
+            return Err(invalid("phone", "malformed"));
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for PhoneNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PhoneNumber(..)")
+    }
+}
+
+#[cfg(test)]
+mod phone_tests {
+    use super::PhoneNumber;
+
+    #[test]
+    fn phone_numbers() {
+        for ok in ["+49 30 1234567", "(555) 123-4567", "0151.2345.678"] {
+            assert!(PhoneNumber::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "12345", "+49 30 12ab", "1234567890123456", "++4930123456"] {
+            assert!(PhoneNumber::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -8,8 +8,9 @@ use cqrs_es::event_sink::EventSink;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// The statuses an application in `status` may move to: the next workflow step, then REJECTED
-/// and WITHDRAWN; nothing from a final status. No skipping, no going back.
+/// The statuses an application in `status` may move to with `ChangeStatus` or `Withdraw`: the
+/// next workflow step, then REJECTED and WITHDRAWN; nothing from a final status. No skipping, no
+/// going back. (`RecordInterviewScheduled` is the one exception, see the module docs.)
 pub fn allowed_next(status: ApplicationStatus) -> &'static [ApplicationStatus] {
     use ApplicationStatus as S;
     match status {
@@ -85,13 +86,33 @@ impl Application {
         }
     }
 
+    /// An `EMPLOYEE` of the application's company to whom the candidate is assigned.
+    fn is_assigned_employee(&self, actor: &Actor, candidate_assignee: Option<Uuid>) -> bool {
+        match actor {
+            Actor::User {
+                user_id,
+                role: Role::Employee,
+                company_id,
+            } => {
+                company_id.is_some()
+                    && *company_id == self.company_id
+                    && candidate_assignee == Some(*user_id)
+            }
+            _ => false,
+        }
+    }
+
     fn is_own_candidate(&self, actor: &Actor) -> bool {
         actor.user_id().is_some() && actor.user_id() == self.candidate_user_id
     }
 
-    fn decide(&self, command: ApplicationCommand) -> Result<ApplicationEvent, ApplicationError> {
+    fn decide(
+        &self,
+        command: ApplicationCommand,
+    ) -> Result<Vec<ApplicationEvent>, ApplicationError> {
         use ApplicationCommand as C;
         use ApplicationEvent as E;
+        use ApplicationStatus as S;
         match command {
             C::Apply {
                 actor,
@@ -116,7 +137,7 @@ impl Application {
                 if job_status != JobStatusView::Open {
                     return Err(ApplicationError::JobNotOpen);
                 }
-                Ok(E::ApplicationSubmitted {
+                Ok(vec![E::ApplicationSubmitted {
                     application_id: id,
                     job_id,
                     candidate_id,
@@ -125,16 +146,19 @@ impl Application {
                     source,
                     submitted_by: actor.user_id(),
                     at,
-                })
+                }])
             }
             C::ChangeStatus {
                 actor,
                 to,
                 reason,
                 at,
+                candidate_assignee,
             } => {
                 let from = self.current()?;
-                self.require_manager(&actor)?;
+                if !self.is_assigned_employee(&actor, candidate_assignee) {
+                    self.require_manager(&actor)?;
+                }
                 if from.is_final() {
                     return Err(ApplicationError::Final);
                 }
@@ -148,13 +172,38 @@ impl Application {
                 if to == ApplicationStatus::Rejected && reason.is_none() {
                     return Err(ApplicationError::ReasonRequired);
                 }
-                Ok(E::ApplicationStatusChanged {
+                Ok(vec![E::ApplicationStatusChanged {
                     from,
                     to,
                     by: actor.user_id(),
                     reason,
                     at,
-                })
+                }])
+            }
+            C::RecordInterviewScheduled {
+                actor,
+                interview_id,
+                at,
+            } => {
+                let from = self.current()?;
+                self.require_manager(&actor)?;
+                match from {
+                    S::Applied | S::Screening | S::Shortlisted => {
+                        Ok(vec![E::ApplicationStatusChanged {
+                            from,
+                            to: S::InterviewScheduled,
+                            by: actor.user_id(),
+                            reason: Some(format!("interview {interview_id} scheduled")),
+                            at,
+                        }])
+                    }
+                    S::InterviewScheduled => Ok(vec![]),
+                    S::Offered => Err(ApplicationError::IllegalTransition {
+                        from,
+                        to: S::InterviewScheduled,
+                    }),
+                    S::Hired | S::Rejected | S::Withdrawn => Err(ApplicationError::Final),
+                }
             }
             C::Withdraw { actor, reason, at } => {
                 let from = self.current()?;
@@ -164,12 +213,12 @@ impl Application {
                 if from.is_final() {
                     return Err(ApplicationError::Final);
                 }
-                Ok(E::ApplicationWithdrawn {
+                Ok(vec![E::ApplicationWithdrawn {
                     from,
                     by: actor.user_id(),
                     reason: check_reason(reason)?,
                     at,
-                })
+                }])
             }
         }
     }
@@ -188,8 +237,9 @@ impl Aggregate for Application {
         _services: &Self::Services,
         sink: &EventSink<Self>,
     ) -> Result<(), Self::Error> {
-        let event = self.decide(command)?;
-        sink.write(event, self).await;
+        for event in self.decide(command)? {
+            sink.write(event, self).await;
+        }
         Ok(())
     }
 

@@ -24,9 +24,20 @@
 //!   candidate record to a user account: a candidate must link themselves
 //!   (`candidate_user_id == Some(their user id)`), an anonymous visitor links nobody, HR may link
 //!   the account the command layer found.
-//! - `ChangeStatus`: HR of the application's company or a platform admin. (EMPLOYEE assignment to
-//!   an application comes later; until then employees may not move applications.)
+//! - `ChangeStatus`: HR of the application's company, a platform admin, or the `EMPLOYEE` of the
+//!   same company whom the candidate is assigned to. The command layer looks the assignee up on
+//!   the candidate and puts it in the command (`candidate_assignee`).
+//! - `RecordInterviewScheduled`: HR of the company or a platform admin (in practice
+//!   [`Actor::System`], following up the scheduling of an interview).
 //! - `Withdraw`: the candidate user linked at apply time, HR of the company or a platform admin.
+//!
+//! # Scheduled interviews
+//!
+//! `RecordInterviewScheduled` moves an application from APPLIED, SCREENING or SHORTLISTED straight
+//! to INTERVIEW_SCHEDULED (the one allowed skip: the interview exists, so the application is
+//! there), recording the interview in the reason. It is idempotent: on an application already
+//! INTERVIEW_SCHEDULED it records nothing, so a second interview or a retried follow-up is
+//! harmless. It writes the same `ApplicationStatusChanged` event as `ChangeStatus`.
 //!
 //! # Status history
 //!
@@ -152,6 +163,14 @@ pub enum ApplicationCommand {
         actor: Actor,
         to: ApplicationStatus,
         reason: Option<String>,
+        at: DateTime<Utc>,
+        /// The employee the candidate is assigned to, looked up by the command layer.
+        candidate_assignee: Option<Uuid>,
+    },
+    /// Records that `interview_id` was scheduled for this application (see the module docs).
+    RecordInterviewScheduled {
+        actor: Actor,
+        interview_id: Uuid,
         at: DateTime<Utc>,
     },
     Withdraw {

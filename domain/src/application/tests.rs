@@ -11,6 +11,11 @@ use cqrs_es::DomainEvent;
 use cqrs_es::test::{AggregateTestExecutor, TestFramework};
 use uuid::Uuid;
 
+mod apply;
+mod interview;
+mod status;
+mod withdraw;
+
 const COMPANY: Uuid = Uuid::from_u128(0xC0);
 const OTHER_COMPANY: Uuid = Uuid::from_u128(0xC1);
 const JOB: Uuid = Uuid::from_u128(0x10B);
@@ -20,6 +25,9 @@ const CANDIDATE_USER: Uuid = Uuid::from_u128(0xCA05);
 const ME: Option<Uuid> = Some(CANDIDATE_USER);
 const ADMIN_ID: Uuid = Uuid::from_u128(0xAD);
 const HR_ID: Uuid = Uuid::from_u128(0x11);
+const EMPLOYEE_ID: Uuid = Uuid::from_u128(0xE0);
+const OTHER_EMPLOYEE_ID: Uuid = Uuid::from_u128(0xE1);
+const INTERVIEW: Uuid = Uuid::from_u128(0x1D);
 
 // ---- helpers --------------------------------------------------------------------------------
 
@@ -51,6 +59,10 @@ fn hr(company: Uuid) -> Actor {
     user(HR_ID, Role::Hr, Some(company))
 }
 
+fn employee(user_id: Uuid, company: Uuid) -> Actor {
+    user(user_id, Role::Employee, Some(company))
+}
+
 fn candidate() -> Actor {
     user(CANDIDATE_USER, Role::Candidate, Some(COMPANY))
 }
@@ -70,7 +82,7 @@ fn strangers() -> Vec<Actor> {
         Actor::Anonymous,
         hr(OTHER_COMPANY),
         user(HR_ID, Role::Hr, None),
-        user(Uuid::from_u128(0xE0), Role::Employee, Some(COMPANY)),
+        employee(EMPLOYEE_ID, COMPANY),
         user(Uuid::from_u128(0xCB), Role::Candidate, Some(COMPANY)),
     ]
 }
@@ -112,10 +124,24 @@ fn apply_to(id: Uuid, job_status: J) -> C {
 }
 
 fn change(actor: Actor, to: S, reason: Option<&str>) -> C {
+    change_assigned(actor, to, reason, None)
+}
+
+/// `ChangeStatus` on an application whose candidate is assigned to `assignee`.
+fn change_assigned(actor: Actor, to: S, reason: Option<&str>, assignee: Option<Uuid>) -> C {
     C::ChangeStatus {
         actor,
         to,
         reason: reason.map(Into::into),
+        at: at(),
+        candidate_assignee: assignee,
+    }
+}
+
+fn record_interview(actor: Actor, interview_id: Uuid) -> C {
+    C::RecordInterviewScheduled {
+        actor,
+        interview_id,
         at: at(),
     }
 }
@@ -200,92 +226,14 @@ fn application_id_is_deterministic_v5_and_distinct_per_job_and_candidate() {
     assert_ne!(id, application_id(CANDIDATE, JOB));
 }
 
-// ---- Apply ----------------------------------------------------------------------------------
-
-#[test]
-fn apply_records_the_submission_for_every_permitted_actor() {
-    let mut cases = vec![
-        (Actor::Anonymous, Src::Portal, None, None),
-        (candidate(), Src::Portal, ME, ME),
-    ];
-    for (actor, by) in managers() {
-        for source in [Src::Portal, Src::Hr, Src::Import] {
-            for link in [None, ME] {
-                cases.push((actor, source, link, by));
-            }
-        }
-    }
-    for (actor, source, link, by) in cases {
-        given(vec![])
-            .when(apply_as(actor, source, link, app_id(), J::Open))
-            .then_expect_events(vec![submitted(source, link, by)]);
-    }
-}
-
-#[test]
-fn apply_is_refused_for_everyone_else() {
-    let other_user = Some(Uuid::from_u128(0xCB));
-    let as_user = |role, company| user(CANDIDATE_USER, role, company);
-    let elsewhere = as_user(Role::Candidate, Some(OTHER_COMPANY));
-    let cases = [
-        (Actor::Anonymous, Src::Hr, None),
-        (Actor::Anonymous, Src::Import, None),
-        (Actor::Anonymous, Src::Portal, ME),
-        (candidate(), Src::Portal, None),
-        (candidate(), Src::Portal, other_user),
-        (candidate(), Src::Hr, ME),
-        (candidate(), Src::Import, ME),
-        (elsewhere, Src::Portal, ME),
-        (as_user(Role::Candidate, None), Src::Portal, ME),
-        (as_user(Role::Employee, Some(COMPANY)), Src::Portal, ME),
-        (hr(OTHER_COMPANY), Src::Hr, None),
-        (user(HR_ID, Role::Hr, None), Src::Hr, None),
-    ];
-    for (actor, source, link) in cases {
-        let cmd = apply_as(actor, source, link, app_id(), J::Open);
-        refused(vec![], cmd, Error::Forbidden);
-    }
-}
-
-#[test]
-fn applying_twice_is_refused_in_every_state() {
-    for status in S::ALL {
-        for job_status in [J::Open, J::Closed] {
-            let cmd = apply_to(app_id(), job_status);
-            refused(history(status), cmd, Error::AlreadyApplied);
-        }
-    }
-}
-
-#[test]
-fn applying_to_a_job_that_is_not_open_is_refused() {
-    for job_status in [J::Draft, J::Paused, J::Closed] {
-        refused(vec![], apply_to(app_id(), job_status), Error::JobNotOpen);
-    }
-}
-
-#[test]
-fn apply_with_an_id_other_than_the_derived_one_is_refused() {
-    for wrong in [
-        Uuid::from_u128(0xBAD),
-        application_id(CANDIDATE, JOB),
-        application_id(JOB, Uuid::from_u128(0xCB)),
-    ] {
-        for history in [vec![], history(S::Applied)] {
-            let cmd = apply_to(wrong, J::Open);
-            refused(history, cmd, Error::IdMismatch);
-        }
-    }
-}
-
-// ---- ChangeStatus ---------------------------------------------------------------------------
-
 #[test]
 fn commands_on_an_unknown_application_are_not_found() {
     for actor in [admin(), Actor::System, hr(COMPANY), candidate()] {
         for cmd in [
             change(actor, S::Screening, None),
             change(actor, S::Rejected, Some("r")),
+            change_assigned(actor, S::Screening, None, actor.user_id()),
+            record_interview(actor, INTERVIEW),
             withdraw(actor, None),
         ] {
             refused(vec![], cmd, Error::NotFound);
@@ -293,68 +241,7 @@ fn commands_on_an_unknown_application_are_not_found() {
     }
 }
 
-#[test]
-fn every_status_pair_is_allowed_or_refused_by_the_workflow() {
-    for from in S::ALL {
-        for to in S::ALL {
-            for (actor, by) in managers() {
-                let result = outcome(history(from), change(actor, to, Some("why")));
-                let expected = if from.is_final() {
-                    Err(Error::Final)
-                } else if to == S::Withdrawn {
-                    Err(Error::UseWithdraw)
-                } else if legal(from, to) {
-                    Ok(vec![changed(from, to, by, Some("why"))])
-                } else {
-                    Err(Error::IllegalTransition { from, to })
-                };
-                assert_eq!(result, expected, "{from:?} -> {to:?} by {actor:?}");
-            }
-        }
-    }
-}
-
-#[test]
-fn allowed_next_lists_exactly_the_legal_moves() {
-    for from in S::ALL {
-        for to in S::ALL {
-            assert_eq!(
-                allowed_next(from).contains(&to),
-                legal(from, to),
-                "{from:?} -> {to:?}"
-            );
-        }
-        assert_eq!(allowed_next(from).is_empty(), from.is_final(), "{from:?}");
-    }
-}
-
-#[test]
-fn change_status_is_refused_for_non_managers_including_the_candidate() {
-    let mut actors = strangers();
-    actors.push(candidate());
-    for actor in actors {
-        for to in [S::Screening, S::Rejected] {
-            refused(
-                history(S::Applied),
-                change(actor, to, Some("r")),
-                Error::Forbidden,
-            );
-        }
-    }
-}
-
-#[test]
-fn rejecting_requires_a_non_blank_reason() {
-    for from in [S::Applied, S::Screening, S::Offered] {
-        for reason in [None, Some(""), Some("  \n\t ")] {
-            refused(
-                history(from),
-                change(hr(COMPANY), S::Rejected, reason),
-                Error::ReasonRequired,
-            );
-        }
-    }
-}
+// ---- Reasons (shared by ChangeStatus and Withdraw) -----------------------------------------
 
 type Recorded = Result<Option<String>, Error>;
 
@@ -377,74 +264,6 @@ fn reason_cases() -> Vec<(Option<String>, Recorded)> {
             Ok(Some("z".repeat(1000))),
         ),
     ]
-}
-
-#[test]
-fn change_status_reasons_are_optional_trimmed_and_limited_to_1000_chars() {
-    for to in [S::Screening, S::Rejected] {
-        for (reason, recorded) in reason_cases() {
-            let cmd = change(hr(COMPANY), to, reason.as_deref());
-            let expected = match recorded {
-                Ok(None) if to == S::Rejected => Err(Error::ReasonRequired),
-                Ok(r) => Ok(vec![changed(S::Applied, to, Some(HR_ID), r.as_deref())]),
-                Err(e) => Err(e),
-            };
-            assert_eq!(
-                outcome(history(S::Applied), cmd),
-                expected,
-                "{to:?} {reason:?}"
-            );
-        }
-    }
-}
-
-// ---- Withdraw -------------------------------------------------------------------------------
-
-#[test]
-fn the_candidate_or_a_manager_withdraws_from_every_non_final_status() {
-    let mut actors = managers().to_vec();
-    actors.push((candidate(), ME));
-    for from in S::ALL.into_iter().filter(|s| !s.is_final()) {
-        for (actor, by) in &actors {
-            given(history(from))
-                .when(withdraw(*actor, Some(" found another job ")))
-                .then_expect_events(vec![withdrawn(from, *by, Some("found another job"))]);
-        }
-    }
-}
-
-#[test]
-fn withdrawing_a_final_application_is_refused() {
-    for from in [S::Hired, S::Rejected, S::Withdrawn] {
-        for actor in [candidate(), hr(COMPANY), admin()] {
-            refused(history(from), withdraw(actor, None), Error::Final);
-        }
-    }
-}
-
-#[test]
-fn withdraw_is_refused_for_anyone_but_the_linked_candidate_and_managers() {
-    let screening = history(S::Screening);
-    for actor in strangers() {
-        refused(screening.clone(), withdraw(actor, None), Error::Forbidden);
-    }
-    // Submitted anonymously: nobody is linked, so no candidate user may withdraw it.
-    let unlinked = vec![submitted(Src::Portal, None, None)];
-    for actor in [candidate(), Actor::Anonymous] {
-        refused(unlinked.clone(), withdraw(actor, None), Error::Forbidden);
-    }
-}
-
-#[test]
-fn withdraw_reasons_are_optional_trimmed_and_limited_to_1000_chars() {
-    for (reason, recorded) in reason_cases() {
-        let result = outcome(
-            history(S::Applied),
-            withdraw(candidate(), reason.as_deref()),
-        );
-        let expected = recorded.map(|r| vec![withdrawn(S::Applied, ME, r.as_deref())]);
-        assert_eq!(result, expected, "{reason:?}");
-    }
 }
 
 // ---- History, names, events -----------------------------------------------------------------
