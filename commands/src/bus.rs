@@ -117,6 +117,13 @@ where
         Ok((ctx.aggregate, ctx.current_sequence as u64))
     }
 
+    /// Every event of the aggregate, oldest first (upcast to the current versions).
+    #[tracing::instrument(skip(self), fields(aggregate = A::TYPE))]
+    pub async fn events(&self, id: &str) -> Result<Vec<A::Event>, CommandError<A::Error>> {
+        let envelopes = self.store.load_events(id).await?;
+        Ok(envelopes.into_iter().map(|e| e.payload).collect())
+    }
+
     /// Handles `command` on the aggregate and commits its events atomically; a concurrent
     /// writer makes this fail with [`CommandError::Conflict`] and write nothing.
     #[tracing::instrument(skip(self, command, metadata), fields(aggregate = A::TYPE))]

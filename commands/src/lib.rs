@@ -6,6 +6,7 @@ pub mod bus;
 pub mod idempotency;
 pub mod identity;
 pub mod passwords;
+pub mod pipeline;
 pub mod sessions;
 
 pub use bus::{CommandError, CommandMetadata, Committed, EventStore};

@@ -1,0 +1,490 @@
+//! Bulk import of candidates from a CSV file, as a job resource.
+//!
+//! - **Upload** ([`Pipeline::start_import`]): the file is checked (size, UTF-8, a header naming at
+//!   least `name` and `email`), sealed under a key of its own and stored with its SHA-256. The
+//!   import id is derived from the company and that hash, so the same file sent twice is the same
+//!   import: the second upload returns the first one's resource and imports nothing again.
+//! - **Work** ([`Pipeline::run_pending_imports`]): any API instance leases a pending import (or one
+//!   whose worker died: the lease expired), validates every row, creates the valid candidates and
+//!   records each rejected row as `{line, column, code, reason}` (never the value). Candidate ids
+//!   are derived from the import id and the line, so a resumed import recognizes the rows it had
+//!   already created. Counts are written as it goes: the resource shows progress.
+//! - **End**: the file is dropped and its key destroyed; only counts and row errors remain.
+
+use super::{CandidateInput, Pipeline, PipelineError};
+use crate::bus::CommandMetadata;
+use chrono::{DateTime, Utc};
+use hireledger_domain::candidate::{CandidateError, CandidateSource};
+use hireledger_domain::{Actor, InvalidValue};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+use std::time::Duration;
+use uuid::Uuid;
+
+/// Largest file accepted (10 MiB).
+pub const MAX_IMPORT_BYTES: usize = 10 * 1024 * 1024;
+/// Most data rows in one file.
+const MAX_ROWS: usize = 100_000;
+/// How long a worker holds an import before another instance may resume it.
+const LEASE: Duration = Duration::from_secs(30);
+/// Progress is written (and the lease extended) at least this often.
+const PROGRESS_EVERY_ROWS: usize = 50;
+/// Namespace of import and imported-candidate ids. Never changes.
+const IMPORT_NAMESPACE: Uuid = Uuid::from_u128(0x8f3a_51c2_0b7e_4d19_a6c4_3e2f_9d81_b570);
+
+/// One rejected row: where and why (a stable code and a reason word), never the value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportRowError {
+    /// 1-based line of the file (the header is line 1).
+    pub line: u64,
+    /// The column at fault, `null` when the row as a whole is.
+    pub column: Option<String>,
+    /// `VAL_001` (invalid value), `CAND_002` (e-mail already used in the company) or `ROW_001`
+    /// (wrong number of fields).
+    pub code: String,
+    pub reason: String,
+}
+
+/// The import resource.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ImportReport {
+    pub import_id: Uuid,
+    pub company_id: Uuid,
+    /// `PENDING`, `RUNNING`, `COMPLETED` or `FAILED`.
+    pub status: String,
+    pub total_rows: i32,
+    pub processed_rows: i32,
+    pub imported: i32,
+    pub rejected: i32,
+    #[sqlx(json)]
+    pub errors: Vec<ImportRowError>,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct ImportStarted {
+    pub import_id: Uuid,
+    /// `false` when the same file had been uploaded before (nothing new was started).
+    pub created: bool,
+}
+
+/// The columns a file may have (case-insensitive header names); others are ignored.
+#[derive(Debug, Default)]
+struct Columns {
+    name: usize,
+    email: usize,
+    phone: Option<usize>,
+    position: Option<usize>,
+    domain: Option<usize>,
+    experience_years: Option<usize>,
+    qualifications: Option<usize>,
+    source: Option<usize>,
+    tags: Option<usize>,
+}
+
+impl Columns {
+    fn from_header(header: &csv::StringRecord) -> Result<Self, PipelineError> {
+        let find = |name: &str| {
+            header.iter().position(|h| {
+                h.trim()
+                    .trim_start_matches('\u{feff}')
+                    .eq_ignore_ascii_case(name)
+            })
+        };
+        Ok(Self {
+            name: find("name").ok_or(PipelineError::ImportFile("missing_column_name"))?,
+            email: find("email").ok_or(PipelineError::ImportFile("missing_column_email"))?,
+            phone: find("phone"),
+            position: find("position"),
+            domain: find("domain"),
+            experience_years: find("experience_years"),
+            qualifications: find("qualifications"),
+            source: find("source"),
+            tags: find("tags"),
+        })
+    }
+}
+
+fn split_list(raw: &str) -> Vec<String> {
+    raw.split([';', '|'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn parse_source(raw: &str) -> Option<CandidateSource> {
+    match raw.trim().to_ascii_uppercase().as_str() {
+        "" | "IMPORT" => Some(CandidateSource::Import),
+        "MANUAL" => Some(CandidateSource::Manual),
+        "PORTAL" => Some(CandidateSource::Portal),
+        "REFERRAL" => Some(CandidateSource::Referral),
+        "AGENCY" => Some(CandidateSource::Agency),
+        "OTHER" => Some(CandidateSource::Other),
+        _ => None,
+    }
+}
+
+fn row_error(line: u64, column: Option<&str>, code: &str, reason: &str) -> ImportRowError {
+    ImportRowError {
+        line,
+        column: column.map(str::to_owned),
+        code: code.to_owned(),
+        reason: reason.to_owned(),
+    }
+}
+
+/// Reads one data row into a candidate, or says which column is wrong.
+fn parse_row(
+    cols: &Columns,
+    record: &csv::StringRecord,
+    line: u64,
+) -> Result<CandidateInput, ImportRowError> {
+    let get = |i: Option<usize>| i.and_then(|i| record.get(i)).unwrap_or("").trim();
+    let experience_years =
+        match get(cols.experience_years) {
+            "" => 0,
+            raw => raw.parse::<u8>().ok().filter(|y| *y <= 70).ok_or_else(|| {
+                row_error(line, Some("experience_years"), "VAL_001", "out_of_range")
+            })?,
+        };
+    let source = parse_source(get(cols.source))
+        .ok_or_else(|| row_error(line, Some("source"), "VAL_001", "unknown_value"))?;
+    let phone = get(cols.phone);
+    Ok(CandidateInput {
+        name: get(Some(cols.name)).to_owned(),
+        email: get(Some(cols.email)).to_owned(),
+        phone: (!phone.is_empty()).then(|| phone.to_owned()),
+        position: get(cols.position).to_owned(),
+        domain: get(cols.domain).to_owned(),
+        experience_years,
+        qualifications: split_list(get(cols.qualifications)),
+        source,
+        tags: split_list(get(cols.tags)),
+    })
+}
+
+/// Checks the file and counts its data rows.
+fn inspect(content: &str) -> Result<usize, PipelineError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(content.as_bytes());
+    let header = reader
+        .headers()
+        .map_err(|_| PipelineError::ImportFile("malformed"))?
+        .clone();
+    Columns::from_header(&header)?;
+    let mut rows = 0usize;
+    for record in reader.records() {
+        record.map_err(|_| PipelineError::ImportFile("malformed"))?;
+        rows += 1;
+        if rows > MAX_ROWS {
+            return Err(PipelineError::ImportFile("too_many_rows"));
+        }
+    }
+    if rows == 0 {
+        return Err(PipelineError::ImportFile("no_rows"));
+    }
+    Ok(rows)
+}
+
+/// How a failed row creation is reported; `None` when the failure is not the row's fault.
+fn rejection(err: &PipelineError, line: u64) -> Option<ImportRowError> {
+    match err {
+        PipelineError::Invalid(InvalidValue { field, reason })
+        | PipelineError::Candidate(CandidateError::Invalid(InvalidValue { field, reason })) => {
+            Some(row_error(line, Some(field), "VAL_001", reason))
+        }
+        PipelineError::CandidateEmailTaken => {
+            Some(row_error(line, Some("email"), "CAND_002", "duplicate"))
+        }
+        _ => None,
+    }
+}
+
+impl Pipeline {
+    /// Stores an uploaded file as a pending import of the actor's company (admins name one).
+    pub async fn start_import(
+        &self,
+        actor: Actor,
+        company_id: Option<Uuid>,
+        file: &[u8],
+    ) -> Result<ImportStarted, PipelineError> {
+        let company_id = super::acting_company(&actor, company_id)?;
+        if !actor.manages_company(Some(company_id)) {
+            return Err(CandidateError::Forbidden.into());
+        }
+        self.require_active_company(company_id).await?;
+        if file.len() > MAX_IMPORT_BYTES {
+            return Err(PipelineError::ImportFile("too_large"));
+        }
+        let content =
+            std::str::from_utf8(file).map_err(|_| PipelineError::ImportFile("not_utf8"))?;
+        let total = inspect(content)?;
+        let sha = Sha256::digest(file);
+        let mut name = company_id.as_bytes().to_vec();
+        name.extend_from_slice(&sha);
+        let import_id = Uuid::new_v5(&IMPORT_NAMESPACE, &name);
+        let existing: Option<Uuid> = sqlx::query_scalar(
+            "SELECT import_id FROM candidate_imports WHERE company_id = $1 AND file_sha256 = $2",
+        )
+        .bind(company_id)
+        .bind(sha.as_slice())
+        .fetch_optional(&self.pool)
+        .await?;
+        if let Some(import_id) = existing {
+            return Ok(ImportStarted {
+                import_id,
+                created: false,
+            });
+        }
+        let sealed = self.vault.seal(import_id, content).await?;
+        let actor_json =
+            serde_json::to_value(actor).map_err(|e| PipelineError::Internal(e.into()))?;
+        let inserted = sqlx::query(
+            "INSERT INTO candidate_imports
+                 (import_id, company_id, file_sha256, sealed_content, status, total_rows, actor,
+                  created_by)
+             VALUES ($1, $2, $3, $4, 'PENDING', $5, $6, $7)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(import_id)
+        .bind(company_id)
+        .bind(sha.as_slice())
+        .bind(&sealed.ct)
+        .bind(i32::try_from(total).unwrap_or(i32::MAX))
+        .bind(actor_json)
+        .bind(actor.user_id())
+        .execute(&self.pool)
+        .await?;
+        Ok(ImportStarted {
+            import_id,
+            created: inserted.rows_affected() == 1,
+        })
+    }
+
+    /// The import resource, if it belongs to a company the caller may see (checked by the API).
+    pub async fn import_report(&self, import_id: Uuid) -> Result<ImportReport, PipelineError> {
+        sqlx::query_as(
+            "SELECT import_id, company_id, status, total_rows, processed_rows, imported, rejected,
+                    errors, created_at, started_at, finished_at
+             FROM candidate_imports WHERE import_id = $1",
+        )
+        .bind(import_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(PipelineError::ImportNotFound)
+    }
+
+    /// Works through every import that is pending or whose worker's lease expired; returns how
+    /// many it finished. Safe to run in every instance at once.
+    pub async fn run_pending_imports(&self) -> Result<usize, PipelineError> {
+        let mut done = 0;
+        while let Some(import_id) = self.lease_import().await? {
+            self.run_import(import_id).await?;
+            done += 1;
+        }
+        Ok(done)
+    }
+
+    async fn lease_import(&self) -> Result<Option<Uuid>, PipelineError> {
+        Ok(sqlx::query_scalar(
+            "UPDATE candidate_imports
+             SET status = 'RUNNING', started_at = COALESCE(started_at, now()),
+                 lease_until = now() + make_interval(secs => $1)
+             WHERE import_id = (
+                 SELECT import_id FROM candidate_imports
+                 WHERE status IN ('PENDING', 'RUNNING')
+                   AND (lease_until IS NULL OR lease_until < now())
+                 ORDER BY created_at
+                 LIMIT 1 FOR UPDATE SKIP LOCKED)
+             RETURNING import_id",
+        )
+        .bind(LEASE.as_secs_f64())
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    async fn save_progress(
+        &self,
+        import_id: Uuid,
+        processed: usize,
+        imported: usize,
+        errors: &[ImportRowError],
+    ) -> Result<(), PipelineError> {
+        let errors_json =
+            serde_json::to_value(errors).map_err(|e| PipelineError::Internal(e.into()))?;
+        sqlx::query(
+            "UPDATE candidate_imports
+             SET processed_rows = $2, imported = $3, rejected = $4, errors = $5,
+                 lease_until = now() + make_interval(secs => $6)
+             WHERE import_id = $1",
+        )
+        .bind(import_id)
+        .bind(i32::try_from(processed).unwrap_or(i32::MAX))
+        .bind(i32::try_from(imported).unwrap_or(i32::MAX))
+        .bind(i32::try_from(errors.len()).unwrap_or(i32::MAX))
+        .bind(errors_json)
+        .bind(LEASE.as_secs_f64())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Processes one leased import from its first row (rows already created are recognized).
+    #[tracing::instrument(skip(self))]
+    async fn run_import(&self, import_id: Uuid) -> Result<(), PipelineError> {
+        let row: Option<(Uuid, Option<String>, serde_json::Value)> = sqlx::query_as(
+            "SELECT company_id, sealed_content, actor FROM candidate_imports WHERE import_id = $1",
+        )
+        .bind(import_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some((company_id, Some(ct), actor)) = row else {
+            return Err(PipelineError::ImportNotFound);
+        };
+        let sealed = hireledger_domain::Sealed {
+            subject: import_id,
+            ct,
+        };
+        let Some(content) = self.vault.open(&sealed).await? else {
+            return self
+                .finish_import(import_id, Some("file no longer readable"))
+                .await;
+        };
+        let actor: Actor =
+            serde_json::from_value(actor).map_err(|e| PipelineError::Internal(e.into()))?;
+        let mut meta = CommandMetadata::system(&format!("import {import_id}"));
+        meta.actor_id = actor.user_id();
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_reader(content.as_bytes());
+        let header = reader
+            .headers()
+            .map_err(|_| PipelineError::ImportFile("malformed"))?
+            .clone();
+        let cols = Columns::from_header(&header)?;
+        let (mut processed, mut imported, mut errors) = (0usize, 0usize, Vec::new());
+        for record in reader.records() {
+            let record = record.map_err(|_| PipelineError::ImportFile("malformed"))?;
+            let line = record.position().map_or(0, csv::Position::line);
+            processed += 1;
+            if record.len() != header.len() {
+                errors.push(row_error(line, None, "ROW_001", "wrong_field_count"));
+            } else {
+                match parse_row(&cols, &record, line) {
+                    Err(e) => errors.push(e),
+                    Ok(input) => {
+                        let mut name = import_id.as_bytes().to_vec();
+                        name.extend_from_slice(&line.to_be_bytes());
+                        let candidate_id = Uuid::new_v5(&IMPORT_NAMESPACE, &name);
+                        match self
+                            .create_candidate(
+                                actor,
+                                Some(company_id),
+                                input,
+                                Some(candidate_id),
+                                Some(import_id),
+                                &meta,
+                            )
+                            .await
+                        {
+                            Ok(_) => imported += 1,
+                            Err(e) => match rejection(&e, line) {
+                                Some(r) => errors.push(r),
+                                None => return Err(e),
+                            },
+                        }
+                    }
+                }
+            }
+            if processed % PROGRESS_EVERY_ROWS == 0 {
+                self.save_progress(import_id, processed, imported, &errors)
+                    .await?;
+            }
+        }
+        self.save_progress(import_id, processed, imported, &errors)
+            .await?;
+        self.finish_import(import_id, None).await
+    }
+
+    async fn finish_import(
+        &self,
+        import_id: Uuid,
+        failure: Option<&str>,
+    ) -> Result<(), PipelineError> {
+        sqlx::query(
+            "UPDATE candidate_imports
+             SET status = $2, failure = $3, sealed_content = NULL, finished_at = now(),
+                 lease_until = NULL
+             WHERE import_id = $1",
+        )
+        .bind(import_id)
+        .bind(if failure.is_some() {
+            "FAILED"
+        } else {
+            "COMPLETED"
+        })
+        .bind(failure)
+        .execute(&self.pool)
+        .await?;
+        // The file held personal data: its key goes with it.
+        self.vault.erase(import_id).await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(fields: &[&str]) -> csv::StringRecord {
+        csv::StringRecord::from(fields.to_vec())
+    }
+
+    #[test]
+    fn header_needs_name_and_email_in_any_case_and_order() {
+        let cols = Columns::from_header(&record(&["\u{feff}EMAIL", "Tags", "Name"])).unwrap();
+        assert_eq!((cols.name, cols.email, cols.tags), (2, 0, Some(1)));
+        assert!(matches!(
+            Columns::from_header(&record(&["name", "phone"])),
+            Err(PipelineError::ImportFile("missing_column_email"))
+        ));
+    }
+
+    #[test]
+    fn rows_are_read_with_defaults_and_lists() {
+        let cols = Columns::from_header(&record(&[
+            "name",
+            "email",
+            "experience_years",
+            "tags",
+            "source",
+        ]))
+        .unwrap();
+        let row = parse_row(&cols, &record(&["Ada", "a@x.io", "", "rust; go|", ""]), 2).unwrap();
+        assert_eq!(row.experience_years, 0);
+        assert_eq!(row.tags, vec!["rust", "go"]);
+        assert_eq!(row.source, CandidateSource::Import);
+        let bad = parse_row(&cols, &record(&["Ada", "a@x.io", "200", "", ""]), 3).unwrap_err();
+        assert_eq!(bad.column.as_deref(), Some("experience_years"));
+        assert_eq!(bad.line, 3);
+        let bad = parse_row(&cols, &record(&["Ada", "a@x.io", "1", "", "fax"]), 4).unwrap_err();
+        assert_eq!(bad.column.as_deref(), Some("source"));
+    }
+
+    #[test]
+    fn files_are_inspected() {
+        assert_eq!(inspect("name,email\nA,a@x.io\nB,b@x.io\n").unwrap(), 2);
+        assert!(matches!(
+            inspect("name,email\n"),
+            Err(PipelineError::ImportFile("no_rows"))
+        ));
+        assert!(matches!(
+            inspect("nom,courriel\nA,a@x.io\n"),
+            Err(PipelineError::ImportFile("missing_column_name"))
+        ));
+    }
+}
