@@ -48,6 +48,12 @@ pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
         (name = "companies", description = "Company registration and the caller's company"),
         (name = "admin", description = "Platform administration (SYSTEM_ADMIN)"),
         (name = "users", description = "User accounts"),
+        (name = "jobs", description = "Jobs (templates) and their interview questions"),
+        (name = "candidates", description = "Candidates of a company, CSV imports"),
+        (name = "applications", description = "Applications and the hiring pipeline"),
+        (name = "interviews", description = "Interview scheduling, access tokens and feedback"),
+        (name = "portals", description = "HR dashboard, employee and candidate portals"),
+        (name = "public", description = "Public careers pages: open jobs, applying, interview access"),
         (name = "health", description = "Liveness and dependency checks"),
     )
 )]
@@ -71,9 +77,19 @@ impl Modify for BearerAuth {
     }
 }
 
+/// The whole document: [`ApiDoc`] with the pipeline resources' documents merged in (each
+/// resource module declares its own paths).
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    for part in routes::pipeline_docs() {
+        doc.merge(part);
+    }
+    doc
+}
+
 /// The document as pretty JSON with a trailing newline (the snapshot's form).
 pub fn document_json() -> Result<String, serde_json::Error> {
-    ApiDoc::openapi().to_pretty_json().map(|mut s| {
+    document().to_pretty_json().map(|mut s| {
         s.push('\n');
         s
     })

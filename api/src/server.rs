@@ -75,7 +75,7 @@ pub fn configure_app(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
         .app_data(web::PathConfig::default().error_handler(|e, _| path_error(e).into()))
         .configure(routes::configure)
         .service(web::resource("/docs").route(web::get().to(docs_redirect)))
-        .service(SwaggerUi::new("/docs/{_:.*}").url(OPENAPI_PATH, ApiDoc::openapi()));
+        .service(SwaggerUi::new("/docs/{_:.*}").url(OPENAPI_PATH, crate::openapi::document()));
 }
 
 /// Builds the server (synchronously: the builder is not `Send`, so it must not live in `serve`'s
@@ -101,6 +101,9 @@ fn http_server(
     Ok(server.listen(listener)?.run())
 }
 
+/// How often each instance looks for candidate imports to work on.
+const IMPORT_POLL: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Serves the API on `listener` until `shutdown` completes, then drains in-flight requests.
 ///
 /// The caller owns the pool, the relay and the projectors; this runs only the HTTP side.
@@ -118,6 +121,7 @@ pub async fn serve(
     }
     let state = web::Data::new(AppState::new(pool, &common, &settings)?);
     let limiter = state.limiter.clone();
+    let pipeline = state.pipeline.clone();
     let addr = listener
         .local_addr()
         .context("reading the listener's address")?;
@@ -135,9 +139,21 @@ pub async fn serve(
             limiter.retain_recent();
         }
     });
+    // CSV imports: uploads start one at once; this picks up any left pending or whose worker
+    // (in this or another instance) died, once its lease expired.
+    let importer = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(IMPORT_POLL);
+        loop {
+            tick.tick().await;
+            if let Err(e) = pipeline.run_pending_imports().await {
+                tracing::warn!(error = %e, "candidate import failed; it will be retried");
+            }
+        }
+    });
     tracing::info!(%addr, "HTTP API listening");
     let result = server.await.context("running the HTTP server");
     sweeper.abort();
+    importer.abort();
     tracing::info!("HTTP API stopped");
     result
 }

@@ -6,6 +6,7 @@ use crate::settings::ApiSettings;
 use anyhow::Context as _;
 use hireledger_commands::idempotency::IdempotencyStore;
 use hireledger_commands::identity::Identity;
+use hireledger_commands::pipeline::Pipeline;
 use hireledger_commands::sessions::Sessions;
 use hireledger_infra::CommonSettings;
 use hireledger_infra::vault::Vault;
@@ -17,6 +18,7 @@ use std::time::Duration;
 pub struct AppState {
     pub pool: PgPool,
     pub identity: Identity,
+    pub pipeline: Pipeline,
     pub sessions: Sessions,
     pub idempotency: IdempotencyStore,
     pub jwt: JwtKeys,
@@ -36,7 +38,8 @@ impl AppState {
         settings.validate()?;
         let vault = Vault::new(pool.clone(), &common.master_key).context("opening the vault")?;
         Ok(Self {
-            identity: Identity::new(pool.clone(), vault),
+            identity: Identity::new(pool.clone(), vault.clone()),
+            pipeline: Pipeline::new(pool.clone(), vault),
             sessions: Sessions::new(pool.clone(), settings.refresh_token_ttl()),
             idempotency: IdempotencyStore::new(pool.clone()),
             jwt: JwtKeys::new(&settings.jwt_secret, settings.access_token_ttl()),

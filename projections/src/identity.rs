@@ -300,6 +300,10 @@ impl Projector for IdentityProjector {
                 "SELECT version FROM rm_companies WHERE company_id = $1 FOR UPDATE"
             }
             PublishedEvent::User(_) => "SELECT version FROM rm_users WHERE user_id = $1 FOR UPDATE",
+            ref other => anyhow::bail!(
+                "the identity projector does not consume {} events",
+                other.aggregate_type()
+            ),
         };
         let version: Option<i64> = sqlx::query_scalar(sql)
             .bind(env.aggregate_id)
@@ -317,6 +321,10 @@ impl Projector for IdentityProjector {
         match &env.event {
             PublishedEvent::Company(e) => self.apply_company(tx, env, e).await,
             PublishedEvent::User(e) => self.apply_user(tx, env, e).await,
+            other => anyhow::bail!(
+                "the identity projector does not consume {} events",
+                other.aggregate_type()
+            ),
         }
     }
 }

@@ -82,6 +82,8 @@ pub struct Page<T> {
 pub enum ViewKind {
     Company,
     User,
+    /// Any aggregate of the pipeline projector (job, candidate, application, interview).
+    Pipeline,
 }
 
 const COMPANY_COLUMNS: &str = "company_id, name, domain, status, status_reason, contact_person_id,
@@ -89,14 +91,14 @@ const COMPANY_COLUMNS: &str = "company_id, name, domain, status, status_reason, 
 const USER_COLUMNS: &str =
     "user_id, company_id, role, status, name, email, created_at, updated_at, version";
 
-fn check_page(page: u32, page_size: u32) -> Result<(), QueryError> {
+pub(crate) fn check_page(page: u32, page_size: u32) -> Result<(), QueryError> {
     if page == 0 || page_size == 0 || page_size > MAX_PAGE_SIZE {
         return Err(QueryError::InvalidPage);
     }
     Ok(())
 }
 
-fn check_filter(
+pub(crate) fn check_filter(
     value: Option<&str>,
     allowed: &[&str],
     what: &'static str,
@@ -107,7 +109,7 @@ fn check_filter(
     }
 }
 
-fn page_of<T>(items: Vec<T>, total: i64, page: u32, page_size: u32) -> Page<T> {
+pub(crate) fn page_of<T>(items: Vec<T>, total: i64, page: u32, page_size: u32) -> Page<T> {
     let total = u64::try_from(total).unwrap_or(0);
     Page {
         items,
@@ -118,7 +120,7 @@ fn page_of<T>(items: Vec<T>, total: i64, page: u32, page_size: u32) -> Page<T> {
     }
 }
 
-fn offset(page: u32, page_size: u32) -> i64 {
+pub(crate) fn offset(page: u32, page_size: u32) -> i64 {
     (i64::from(page) - 1) * i64::from(page_size)
 }
 
@@ -227,6 +229,7 @@ pub async fn wait_for_version(
     let sql = match kind {
         ViewKind::Company => "SELECT version FROM rm_companies WHERE company_id = $1",
         ViewKind::User => "SELECT version FROM rm_users WHERE user_id = $1",
+        ViewKind::Pipeline => "SELECT version FROM rm_pipeline_versions WHERE aggregate_id = $1",
     };
     let deadline = tokio::time::Instant::now() + timeout;
     loop {

@@ -1,13 +1,9 @@
 //! Published forms (version 1) of the company aggregate's events (topic `{prefix}.company`).
 
-use crate::SchemaError;
 use crate::common::SealedV1;
-use crate::stored::ensure_event_type;
-use cqrs_es::DomainEvent;
 use hireledger_domain::company::{CompanyEvent, CompanySettings, ContactPerson};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use uuid::Uuid;
 
 /// The person who asked to register the company; becomes its first HR user on approval.
@@ -109,13 +105,20 @@ pub struct CompanySettingsChangedV1 {
 published_events! {
     /// Every published company event, version 1 of the published contract.
     pub enum CompanyEventV1 for "company" {
-        "CompanyRegistrationRequested" => CompanyRegistrationRequested(CompanyRegistrationRequestedV1),
-        "CompanyApproved" => CompanyApproved(CompanyApprovedV1),
-        "CompanyRegistrationRejected" => CompanyRegistrationRejected(CompanyRegistrationRejectedV1),
-        "CompanyDeactivated" => CompanyDeactivated(CompanyDeactivatedV1),
-        "CompanyReactivated" => CompanyReactivated(CompanyReactivatedV1),
-        "CompanyProfileUpdated" => CompanyProfileUpdated(CompanyProfileUpdatedV1),
-        "CompanySettingsChanged" => CompanySettingsChanged(CompanySettingsChangedV1),
+        domain: CompanyEvent,
+        summary: "Company (tenant) lifecycle: registration request, approval or rejection, \
+                  deactivation, reactivation, profile and settings changes.",
+        events: {
+            "CompanyRegistrationRequested" =>
+                CompanyRegistrationRequested(CompanyRegistrationRequestedV1),
+            "CompanyApproved" => CompanyApproved(CompanyApprovedV1),
+            "CompanyRegistrationRejected" =>
+                CompanyRegistrationRejected(CompanyRegistrationRejectedV1),
+            "CompanyDeactivated" => CompanyDeactivated(CompanyDeactivatedV1),
+            "CompanyReactivated" => CompanyReactivated(CompanyReactivatedV1),
+            "CompanyProfileUpdated" => CompanyProfileUpdated(CompanyProfileUpdatedV1),
+            "CompanySettingsChanged" => CompanySettingsChanged(CompanySettingsChangedV1),
+        }
     }
 }
 
@@ -175,12 +178,4 @@ impl From<CompanyEvent> for CompanyEventV1 {
             }),
         }
     }
-}
-
-/// Reads a current-version stored payload (externally tagged [`CompanyEvent`]) whose row says
-/// `event_type`, and maps it to its published form.
-pub(crate) fn from_stored(event_type: &str, payload: Value) -> Result<CompanyEventV1, SchemaError> {
-    let event: CompanyEvent = serde_json::from_value(payload)?;
-    ensure_event_type(event_type, &event.event_type())?;
-    Ok(event.into())
 }

@@ -2,7 +2,7 @@
 //! document of the Kafka topics. They are checked in under `schemas/` and kept current by the
 //! `schemas_are_current` test (`HIRELEDGER_BLESS=1` rewrites them).
 
-use crate::{CompanyEventV1, PUBLISHED_MAJOR, PUBLISHED_VERSION, UserEventV1, ce_type};
+use crate::{PUBLISHED_MAJOR, PUBLISHED_VERSION, PublishedEvent, ce_type};
 use schemars::Schema;
 use serde_json::{Map, Value, json};
 use std::path::PathBuf;
@@ -20,21 +20,16 @@ struct Aggregate {
     schemas: Vec<(&'static str, Schema)>,
 }
 
+/// Every published aggregate, in [`PublishedEvent`]'s order.
 fn aggregates() -> Vec<Aggregate> {
-    vec![
-        Aggregate {
-            aggregate_type: CompanyEventV1::AGGREGATE_TYPE,
-            summary: "Company (tenant) lifecycle: registration request, approval or rejection, \
-                      deactivation, reactivation, profile and settings changes.",
-            schemas: CompanyEventV1::json_schemas(),
-        },
-        Aggregate {
-            aggregate_type: UserEventV1::AGGREGATE_TYPE,
-            summary: "User lifecycle: registration, profile, role and password changes, \
-                      deactivation, reactivation and erasure of personal data.",
-            schemas: UserEventV1::json_schemas(),
-        },
-    ]
+    PublishedEvent::json_schemas()
+        .into_iter()
+        .map(|(aggregate, schemas)| Aggregate {
+            aggregate_type: aggregate.aggregate_type,
+            summary: aggregate.summary,
+            schemas,
+        })
+        .collect()
 }
 
 /// Path (relative to `schemas/`) of the JSON Schema of one published event.
@@ -52,7 +47,8 @@ fn render(mut value: Value) -> String {
 /// Every generated document: `(path relative to schemas/, content)`.
 ///
 /// - `json/<aggregate>/<EventType>.v1.json`: JSON Schema (2020-12) of each published payload.
-/// - `asyncapi.json`: AsyncAPI 3.0 document of the topics `{prefix}.company` and `{prefix}.user`.
+/// - `asyncapi.json`: AsyncAPI 3.0 document of the topics `{prefix}.<aggregate>`, one per
+///   aggregate of [`PublishedEvent`].
 ///
 /// The checked-in copies are compared with these by the `schemas_are_current` test; run
 /// `HIRELEDGER_BLESS=1 cargo test -p hireledger-schemas` to rewrite them after a deliberate change.
@@ -122,7 +118,8 @@ fn asyncapi(aggregates: &[Aggregate]) -> Value {
                 bare JSON of the published form named by the CloudEvents type header \
                 (`ce_type` = `hireledger.<aggregate>.<EventType>.v<major>`). Consumers must \
                 ignore fields they do not know. Personal data is published sealed (encrypted \
-                per data subject); password hashes are never published.",
+                per data subject); password hashes and interview access-token hashes are never \
+                published.",
         },
         "defaultContentType": "application/json",
         "channels": channels,

@@ -2,14 +2,10 @@
 //!
 //! Password hashes stay in the event store: no published form has a field for them.
 
-use crate::SchemaError;
 use crate::common::{RoleV1, SealedV1};
-use crate::stored::ensure_event_type;
-use cqrs_es::DomainEvent;
 use hireledger_domain::user::UserEvent;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use uuid::Uuid;
 
 /// A user account was created (inside a company, or as platform administrator).
@@ -79,13 +75,18 @@ pub struct UserPersonalDataErasedV1 {
 published_events! {
     /// Every published user event, version 1 of the published contract.
     pub enum UserEventV1 for "user" {
-        "UserRegistered" => UserRegistered(UserRegisteredV1),
-        "UserProfileUpdated" => UserProfileUpdated(UserProfileUpdatedV1),
-        "UserRoleChanged" => UserRoleChanged(UserRoleChangedV1),
-        "UserPasswordChanged" => UserPasswordChanged(UserPasswordChangedV1),
-        "UserDeactivated" => UserDeactivated(UserDeactivatedV1),
-        "UserReactivated" => UserReactivated(UserReactivatedV1),
-        "UserPersonalDataErased" => UserPersonalDataErased(UserPersonalDataErasedV1),
+        domain: UserEvent,
+        summary: "User lifecycle: registration, profile, role and password changes, deactivation, \
+                  reactivation and erasure of personal data.",
+        events: {
+            "UserRegistered" => UserRegistered(UserRegisteredV1),
+            "UserProfileUpdated" => UserProfileUpdated(UserProfileUpdatedV1),
+            "UserRoleChanged" => UserRoleChanged(UserRoleChangedV1),
+            "UserPasswordChanged" => UserPasswordChanged(UserPasswordChangedV1),
+            "UserDeactivated" => UserDeactivated(UserDeactivatedV1),
+            "UserReactivated" => UserReactivated(UserReactivatedV1),
+            "UserPersonalDataErased" => UserPersonalDataErased(UserPersonalDataErasedV1),
+        }
     }
 }
 
@@ -141,12 +142,4 @@ impl From<UserEvent> for UserEventV1 {
             }
         }
     }
-}
-
-/// Reads a current-version stored payload (externally tagged [`UserEvent`]) whose row says
-/// `event_type`, and maps it to its published form.
-pub(crate) fn from_stored(event_type: &str, payload: Value) -> Result<UserEventV1, SchemaError> {
-    let event: UserEvent = serde_json::from_value(payload)?;
-    ensure_event_type(event_type, &event.event_type())?;
-    Ok(event.into())
 }

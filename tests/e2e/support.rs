@@ -134,12 +134,23 @@ pub fn start_pipeline(
         relay_cfg,
         stopped(stop.clone()),
     ));
-    let common = common.clone();
+    let (identity_common, identity_pool, identity_stop) = (common.clone(), pool.clone(), stop.clone());
     let group = unique("identity");
     let projector = tokio::spawn(async move {
-        hireledger_projections::run_identity(pool, &common, &group, stopped(stop)).await
+        hireledger_projections::run_identity(
+            identity_pool,
+            &identity_common,
+            &group,
+            stopped(identity_stop),
+        )
+        .await
     });
-    vec![relay, projector]
+    let common = common.clone();
+    let group = unique("pipeline");
+    let pipeline = tokio::spawn(async move {
+        hireledger_projections::run_pipeline(pool, &common, &group, stopped(stop)).await
+    });
+    vec![relay, projector, pipeline]
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ pub(crate) struct BenchArgs {
     timeout_seconds: u64,
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+pub(super) fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }
@@ -37,7 +37,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 /// URL of a sibling database on the same server.
-fn sibling_url(url: &SecretString, db: &str) -> anyhow::Result<String> {
+pub(super) fn sibling_url(url: &SecretString, db: &str) -> anyhow::Result<String> {
     let raw = url.expose_secret();
     let (base, rest) = raw
         .rsplit_once('/')
@@ -49,7 +49,7 @@ fn sibling_url(url: &SecretString, db: &str) -> anyhow::Result<String> {
     Ok(format!("{base}/{db}{query}"))
 }
 
-async fn wait_until<F, Fut>(deadline: Instant, mut check: F) -> anyhow::Result<Instant>
+pub(super) async fn wait_until<F, Fut>(deadline: Instant, mut check: F) -> anyhow::Result<Instant>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = anyhow::Result<bool>>,
@@ -73,22 +73,31 @@ fn run_pgbench(url: &str, clients: usize, seconds: u64) -> anyhow::Result<f64> {
         &script,
         "INSERT INTO pgbench_single_row (payload) VALUES ('x');\n",
     )?;
+    let result = pgbench(
+        url,
+        &[
+            "-n".into(),
+            "-c".into(),
+            clients.to_string(),
+            "-j".into(),
+            "2".into(),
+            "-T".into(),
+            seconds.to_string(),
+            "-f".into(),
+            script.display().to_string(),
+        ],
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+/// Runs `pgbench <args> <url>` and returns the tps it reports.
+pub(super) fn pgbench(url: &str, args: &[String]) -> anyhow::Result<f64> {
     let out = std::process::Command::new("pgbench")
-        .args([
-            "-n",
-            "-c",
-            &clients.to_string(),
-            "-j",
-            "2",
-            "-T",
-            &seconds.to_string(),
-            "-f",
-        ])
-        .arg(&script)
+        .args(args)
         .arg(url)
         .output()
         .context("running pgbench (install postgresql-contrib / postgresql client)")?;
-    let _ = std::fs::remove_dir_all(&dir);
     let text = String::from_utf8_lossy(&out.stdout);
     if !out.status.success() {
         bail!("pgbench failed: {}", String::from_utf8_lossy(&out.stderr));
@@ -130,18 +139,34 @@ async fn count_companies(pool: &sqlx::PgPool) -> anyhow::Result<i64> {
         .await?)
 }
 
-pub(crate) async fn bench(common: CommonSettings, args: BenchArgs) -> anyhow::Result<()> {
-    let db = format!("hireledger_bench_{}", Uuid::new_v4().simple());
+/// A fresh, migrated scratch database on the same server: its name, URL and URL as a secret.
+pub(super) async fn scratch_db(
+    common: &CommonSettings,
+    prefix: &str,
+) -> anyhow::Result<(String, String, SecretString)> {
+    let db = format!("{prefix}_{}", Uuid::new_v4().simple());
     let url = sibling_url(&common.database_url, &db)?;
     let secret = SecretString::from(url.clone());
     hireledger_infra::db::migrate(&secret).await?;
-    let result = run(&common, &args, &secret, &url).await;
-    let admin = sibling_url(&common.database_url, "postgres")?;
+    Ok((db, url, secret))
+}
+
+/// Drops a scratch database (best effort: the run's own result matters more).
+pub(super) async fn drop_db(common: &CommonSettings, db: &str) {
+    let Ok(admin) = sibling_url(&common.database_url, "postgres") else {
+        return;
+    };
     if let Ok(mut conn) = <sqlx::PgConnection as sqlx::Connection>::connect(&admin).await {
         let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)"))
             .execute(&mut conn)
             .await;
     }
+}
+
+pub(crate) async fn bench(common: CommonSettings, args: BenchArgs) -> anyhow::Result<()> {
+    let (db, url, secret) = scratch_db(&common, "hireledger_bench").await?;
+    let result = run(&common, &args, &secret, &url).await;
+    drop_db(&common, &db).await;
     result
 }
 

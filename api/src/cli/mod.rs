@@ -2,6 +2,7 @@
 
 mod admin;
 mod bench;
+mod bench_read;
 mod roles;
 
 use clap::{Parser, Subcommand};
@@ -43,6 +44,9 @@ enum Command {
     CreateAdmin(admin::CreateAdminArgs),
     /// Measure the write path end to end on a scratch database, next to pgbench.
     Bench(bench::BenchArgs),
+    /// Measure the read side (one job, one candidate, the candidate list) at 100k candidates,
+    /// next to `pgbench -S`.
+    BenchRead(bench_read::BenchReadArgs),
 }
 
 pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -66,5 +70,6 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
         } => roles::up(common, api, relay, project).await,
         Command::CreateAdmin(args) => admin::create_admin(common, args).await,
         Command::Bench(args) => bench::bench(common, args).await,
+        Command::BenchRead(args) => bench_read::bench_read(common, args).await,
     }
 }

@@ -30,6 +30,37 @@ pub(crate) struct ProjectArgs {
         default_value = "hireledger-identity-projector"
     )]
     projector_group: String,
+    /// Consumer group of the pipeline projector (jobs, candidates, applications, interviews).
+    #[arg(
+        long,
+        env = "HIRELEDGER_PIPELINE_PROJECTOR_GROUP",
+        default_value = "hireledger-pipeline-projector"
+    )]
+    pipeline_projector_group: String,
+}
+
+/// Both projectors (identity and pipeline) until `stop`; either failing stops both.
+async fn projectors(
+    pool: sqlx::PgPool,
+    common: &CommonSettings,
+    args: &ProjectArgs,
+    stop: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    tokio::try_join!(
+        hireledger_projections::run_identity(
+            pool.clone(),
+            common,
+            &args.projector_group,
+            wait(stop.clone()),
+        ),
+        hireledger_projections::run_pipeline(
+            pool,
+            common,
+            &args.pipeline_projector_group,
+            wait(stop),
+        ),
+    )?;
+    Ok(())
 }
 
 /// Resolves on Ctrl-C or SIGTERM; every role shares one signal.
@@ -105,13 +136,7 @@ pub(crate) async fn relay(common: CommonSettings, args: RelayArgs) -> anyhow::Re
 
 pub(crate) async fn project(common: CommonSettings, args: ProjectArgs) -> anyhow::Result<()> {
     let pool = pool(&common).await?;
-    hireledger_projections::run_identity(
-        pool,
-        &common,
-        &args.projector_group,
-        wait(shutdown_signal()),
-    )
-    .await
+    projectors(pool, &common, &args, shutdown_signal()).await
 }
 
 pub(crate) async fn up(
@@ -131,12 +156,7 @@ pub(crate) async fn up(
         relay_config(&common, &relay),
         wait(stop.clone()),
     );
-    let project_task = hireledger_projections::run_identity(
-        pool.clone(),
-        &common,
-        &project.projector_group,
-        wait(stop.clone()),
-    );
+    let project_task = projectors(pool.clone(), &common, &project, stop.clone());
     let api_task = hireledger_api::serve(pool, common.clone(), api, listener, wait(stop.clone()));
     // Any role failing stops the process: a supervisor restarts it whole.
     let (r, p, a) = tokio::try_join!(relay_task, project_task, api_task)?;

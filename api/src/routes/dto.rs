@@ -215,3 +215,30 @@ pub enum RoleName {
     Employee,
     Candidate,
 }
+
+/// One page of a list, newest first unless the list says otherwise: `{items, total, page,
+/// page_size, pages}` (`pages` is 0 when `total` is 0). Used by every pipeline list.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+    pub page: u32,
+    pub page_size: u32,
+    pub pages: u64,
+}
+
+impl<T> Paged<T> {
+    /// The page of read-model views `p`, each turned into its wire form.
+    pub fn from_page<V>(p: Page<V>) -> Self
+    where
+        T: From<V>,
+    {
+        Self {
+            items: p.items.into_iter().map(T::from).collect(),
+            total: p.total,
+            page: p.page,
+            page_size: p.page_size,
+            pages: p.pages,
+        }
+    }
+}

@@ -1,10 +1,16 @@
 //! HTTP handlers, one module per resource. Handlers are thin: parse → authorize → command or
 //! query → map.
 
+pub mod applications;
 pub mod auth;
+pub mod candidates;
 pub mod companies;
 pub mod dto;
 pub mod health;
+pub mod interviews;
+pub mod jobs;
+pub mod portals;
+pub mod public;
 pub mod users;
 
 use actix_web::web;
@@ -15,6 +21,25 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     auth::configure(cfg);
     companies::configure(cfg);
     users::configure(cfg);
+    jobs::configure(cfg);
+    candidates::configure(cfg);
+    applications::configure(cfg);
+    interviews::configure(cfg);
+    portals::configure(cfg);
+    public::configure(cfg);
+}
+
+/// The OpenAPI documents of the pipeline resources, merged into the API's document.
+pub fn pipeline_docs() -> Vec<utoipa::openapi::OpenApi> {
+    use utoipa::OpenApi as _;
+    vec![
+        jobs::JobsDoc::openapi(),
+        candidates::CandidatesDoc::openapi(),
+        applications::ApplicationsDoc::openapi(),
+        interviews::InterviewsDoc::openapi(),
+        portals::PortalsDoc::openapi(),
+        public::PublicDoc::openapi(),
+    ]
 }
 
 /// A resource whose unsupported methods answer `405` with the API's error body (`REQ_005`).

@@ -16,7 +16,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use hireledger_commands::identity::{IdentityError, NewUser, UserProfileChange};
 use hireledger_domain::user::{User, UserCommand, UserError, UserStatus};
-use hireledger_domain::{Actor, InvalidValue, Role};
+use hireledger_domain::{Actor, EmailAddress, InvalidValue, Role};
 use hireledger_projections::ViewKind;
 use hireledger_projections::queries::{get_user, list_users};
 use serde::{Deserialize, Serialize};
@@ -206,6 +206,8 @@ pub async fn create(
         return Err(ApiError::not_found_company());
     }
     let actor = auth.actor();
+    let company_id = b.company_id.or(auth.company_id);
+    let email = b.email.clone();
     let input = NewUser {
         company_id: b.company_id,
         role,
@@ -213,10 +215,20 @@ pub async fn create(
         email: b.email,
         password: b.password,
     };
-    let done = state
-        .identity
-        .create_user(actor, input, &metadata(&req, &actor))
-        .await?;
+    let meta = metadata(&req, &actor);
+    let done = state.identity.create_user(actor, input, &meta).await?;
+    // Link the company's candidate record with this e-mail (if any) to the new account. The
+    // account exists either way: a failure is logged (code only) and not answered.
+    if let (Role::Candidate, Some(company_id), Ok(email)) =
+        (role, company_id, EmailAddress::parse(&email))
+        && let Err(e) = state
+            .pipeline
+            .link_candidate_account(company_id, &email, done.user_id, &meta)
+            .await
+    {
+        let code = ApiError::from(e).code();
+        tracing::warn!(code, "linking a new candidate account to its record failed");
+    }
     let version = done.committed.version;
     let body = UserCreated {
         user_id: done.user_id,

@@ -5,10 +5,15 @@
 //! registration and onboarding); the tests are grouped by concern in the submodules.
 
 mod auth;
+mod candidates;
 mod companies;
 mod concurrency;
 mod health;
 mod idempotency;
+mod jobs;
+mod pipeline;
+mod portals;
+mod public;
 mod users;
 
 use crate::support::{ADMIN_PASSWORD, TestApp};

@@ -1,14 +1,20 @@
 //! The API's one error type and the one table that gives every error a stable code and status.
 //!
 //! Body: `{"detail": "...", "code": "AUTH_001", "timestamp": "..."}`. Codes never change once
-//! published; add new ones at the end of a family. Failures of dependencies answer 503 with
+//! published; add new ones at the end of a family. The hiring pipeline's codes (`JOB_`, `CAND_`,
+//! `APP_`, `INT_`, `IMP_`) are in [`pipeline`]. Failures of dependencies answer 503 with
 //! `Retry-After`; anything unexpected answers an opaque 500 and logs the full cause chain.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use chrono::{DateTime, SecondsFormat, Utc};
+mod pipeline;
+
+pub use pipeline::PipelineRefusal;
+
 use hireledger_commands::identity::{IdentityError, LoginError};
+use hireledger_commands::pipeline::PipelineError;
 use hireledger_commands::sessions::RefreshError;
 use hireledger_domain::InvalidValue;
 use hireledger_domain::company::CompanyError;
@@ -61,6 +67,8 @@ pub enum ApiError {
     User(UserError),
     #[error("e-mail address already in use")]
     EmailTaken,
+    #[error(transparent)]
+    Pipeline(PipelineRefusal),
     #[error("service temporarily unavailable")]
     Unavailable(#[source] anyhow::Error),
     #[error("internal error")]
@@ -77,6 +85,11 @@ fn code_and_status(e: &ApiError) -> (&'static str, StatusCode) {
     use CompanyError as C;
     use StatusCode as S;
     use UserError as U;
+    if let A::Pipeline(p) = e {
+        // Refusals without a code of their own never become `ApiError::Pipeline` (see the
+        // `From<PipelineError>` impl); should one slip through it is a bug.
+        return pipeline::code_and_status(p).unwrap_or(("SYS_002", S::INTERNAL_SERVER_ERROR));
+    }
     match e {
         A::InvalidCredentials => ("AUTH_001", S::UNAUTHORIZED),
         A::TokenExpired => ("AUTH_002", S::UNAUTHORIZED),
@@ -117,6 +130,7 @@ fn code_and_status(e: &ApiError) -> (&'static str, StatusCode) {
             ("SYS_002", S::INTERNAL_SERVER_ERROR)
         }
         A::RouteNotFound => ("NOT_FOUND", S::NOT_FOUND),
+        A::Pipeline(_) => ("SYS_002", S::INTERNAL_SERVER_ERROR),
         A::MethodNotAllowed => ("REQ_005", S::METHOD_NOT_ALLOWED),
     }
 }
@@ -252,6 +266,28 @@ impl From<IdentityError> for ApiError {
     }
 }
 
+impl From<PipelineError> for ApiError {
+    fn from(e: PipelineError) -> Self {
+        use PipelineRefusal as R;
+        let refusal = match e {
+            PipelineError::Invalid(v) => return Self::Validation(v),
+            PipelineError::Company(c) => return Self::Company(c),
+            PipelineError::Conflict => return Self::Conflict,
+            PipelineError::Unavailable(e) => return Self::Unavailable(e),
+            PipelineError::Internal(e) => return Self::Internal(e),
+            PipelineError::Job(j) => R::Job(j),
+            PipelineError::Candidate(c) => R::Candidate(c),
+            PipelineError::Application(a) => R::Application(a),
+            PipelineError::Interview(i) => R::Interview(i),
+            PipelineError::CandidateEmailTaken => R::CandidateEmailTaken,
+            PipelineError::UnknownUser => R::UnknownInterviewer,
+            PipelineError::ImportNotFound => R::ImportNotFound,
+            PipelineError::ImportFile(why) => R::ImportFile(why),
+        };
+        pipeline::shared(refusal).unwrap_or_else(Self::Pipeline)
+    }
+}
+
 impl From<LoginError> for ApiError {
     fn from(e: LoginError) -> Self {
         match e {
@@ -363,6 +399,7 @@ mod tests {
         ] {
             all.push(ApiError::User(u));
         }
+        all.extend(pipeline::every_refusal().into_iter().map(ApiError::Pipeline));
         all
     }
 
@@ -376,9 +413,9 @@ mod tests {
             }
             assert!(status.is_client_error() || status.is_server_error());
         }
-        // Forbidden from any source shares AUTH_003 and bugs share SYS_002; everything else has
-        // its own code.
-        assert_eq!(seen.len(), every_error().len() - 4);
+        // Forbidden from any source shares AUTH_003, bugs share SYS_002, and a missing
+        // interviewer shares INT_008 with the unknown one; everything else has its own code.
+        assert_eq!(seen.len(), every_error().len() - 5);
     }
 
     #[test]
