@@ -2,7 +2,7 @@
 
 use crate::error::ApiError;
 use crate::idempotency::{MAX_BODY_BYTES, idempotency};
-use crate::openapi::{ApiDoc, OPENAPI_PATH};
+use crate::openapi::OPENAPI_PATH;
 use crate::request::request_ids;
 use crate::routes;
 use crate::settings::ApiSettings;
@@ -16,7 +16,6 @@ use hireledger_infra::CommonSettings;
 use sqlx::PgPool;
 use std::future::Future;
 use std::time::Duration;
-use utoipa::OpenApi as _;
 use utoipa_swagger_ui::SwaggerUi;
 
 /// How often idle rate-limit buckets are dropped.
@@ -102,7 +101,7 @@ fn http_server(
 }
 
 /// How often each instance looks for candidate imports to work on.
-const IMPORT_POLL: std::time::Duration = std::time::Duration::from_secs(5);
+const IMPORT_POLL: Duration = Duration::from_secs(5);
 
 /// Serves the API on `listener` until `shutdown` completes, then drains in-flight requests.
 ///

@@ -134,7 +134,8 @@ pub fn start_pipeline(
         relay_cfg,
         stopped(stop.clone()),
     ));
-    let (identity_common, identity_pool, identity_stop) = (common.clone(), pool.clone(), stop.clone());
+    let (identity_common, identity_pool, identity_stop) =
+        (common.clone(), pool.clone(), stop.clone());
     let group = unique("identity");
     let projector = tokio::spawn(async move {
         hireledger_projections::run_identity(

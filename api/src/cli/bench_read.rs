@@ -104,7 +104,10 @@ async fn fixture(identity: &Identity, pipeline: &Pipeline) -> anyhow::Result<Fix
             Some(company_id),
             CandidateInput {
                 name: "Bench Candidate".into(),
-                email: format!("candidate-{}@bench-read.example.com", Uuid::new_v4().simple()),
+                email: format!(
+                    "candidate-{}@bench-read.example.com",
+                    Uuid::new_v4().simple()
+                ),
                 phone: None,
                 position: "Engineer".into(),
                 domain: "software".into(),
@@ -150,7 +153,10 @@ async fn seed(pool: &sqlx::PgPool, company_id: Uuid, n: u32) -> anyhow::Result<(
 }
 
 /// The plans of the candidate list as the API runs it: first page, by assignee, text search.
-async fn plans(pool: &sqlx::PgPool, company_id: Uuid) -> anyhow::Result<Vec<(&'static str, String)>> {
+async fn plans(
+    pool: &sqlx::PgPool,
+    company_id: Uuid,
+) -> anyhow::Result<Vec<(&'static str, String)>> {
     let base = CandidateFilter {
         company_id: Some(company_id),
         ..CandidateFilter::default()
@@ -174,7 +180,8 @@ async fn plans(pool: &sqlx::PgPool, company_id: Uuid) -> anyhow::Result<Vec<(&'s
     ];
     let mut out = Vec::new();
     for (name, filter) in cases {
-        let plan = explain_list_candidates(pool, &filter, CandidateSort::CreatedDesc, 1, 20).await?;
+        let plan =
+            explain_list_candidates(pool, &filter, CandidateSort::CreatedDesc, 1, 20).await?;
         out.push((name, plan));
     }
     Ok(out)
@@ -195,7 +202,12 @@ async fn login(base: &str, email: &str, password: &str) -> anyhow::Result<String
 }
 
 /// `clients` loops GETting `url` for `duration`; every answer must be 200.
-async fn measure(url: &str, token: &str, clients: usize, duration: Duration) -> anyhow::Result<Measured> {
+async fn measure(
+    url: &str,
+    token: &str,
+    clients: usize,
+    duration: Duration,
+) -> anyhow::Result<Measured> {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(clients)
         .build()?;
@@ -295,9 +307,11 @@ async fn run(
 
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     let base = format!("http://{}", listener.local_addr()?);
-    let mut api = hireledger_api::ApiSettings::default();
-    api.login_per_ip_per_minute = 1000;
-    api.login_per_email_per_minute = 1000;
+    let api = hireledger_api::ApiSettings {
+        login_per_ip_per_minute: 1000,
+        login_per_email_per_minute: 1000,
+        ..hireledger_api::ApiSettings::default()
+    };
     let server = tokio::spawn(hireledger_api::serve(
         pool.clone(),
         common.clone(),
@@ -320,7 +334,10 @@ async fn run(
     ];
     let mut results = Vec::new();
     for (name, url) in &endpoints {
-        results.push((*name, measure(url, &token, args.concurrency, duration).await?));
+        results.push((
+            *name,
+            measure(url, &token, args.concurrency, duration).await?,
+        ));
     }
     let _ = stop_tx.send(true);
     let _ = server.await;

@@ -399,7 +399,11 @@ mod tests {
         ] {
             all.push(ApiError::User(u));
         }
-        all.extend(pipeline::every_refusal().into_iter().map(ApiError::Pipeline));
+        all.extend(
+            pipeline::every_refusal()
+                .into_iter()
+                .map(ApiError::Pipeline),
+        );
         all
     }
 

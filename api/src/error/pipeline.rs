@@ -104,9 +104,7 @@ pub(super) fn code_and_status(r: &PipelineRefusal) -> Option<(&'static str, Stat
         P::Interview(I::NotScheduled) => ("INT_005", S::CONFLICT),
         P::Interview(I::InPast) => ("INT_006", S::UNPROCESSABLE_ENTITY),
         P::Interview(I::TokenRequired | I::InvalidExpiry) => ("INT_007", S::UNPROCESSABLE_ENTITY),
-        P::Interview(
-            I::InterviewerRequired | I::TooManyInterviewers | I::DuplicateInterviewer,
-        )
+        P::Interview(I::InterviewerRequired | I::TooManyInterviewers | I::DuplicateInterviewer)
         | P::UnknownInterviewer => ("INT_008", S::UNPROCESSABLE_ENTITY),
         P::Interview(I::NotCompleted) => ("INT_009", S::CONFLICT),
         P::Interview(I::FeedbackAlreadySubmitted) => ("INT_010", S::CONFLICT),

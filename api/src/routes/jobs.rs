@@ -7,7 +7,7 @@
 //! jobs through the public careers pages. Another company's job answers 404 (`JOB_001`), never
 //! 403, so ids cannot be probed.
 
-mod questions;
+pub mod questions;
 
 use crate::auth::AuthUser;
 use crate::error::ApiError;
@@ -90,9 +90,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::put().to(replace)),
     )
     .service(resource("/api/v1/jobs/{id}/thresholds").route(web::put().to(change_thresholds)))
-    .service(
-        resource("/api/v1/jobs/{id}/review-policy").route(web::put().to(change_review_policy)),
-    )
+    .service(resource("/api/v1/jobs/{id}/review-policy").route(web::put().to(change_review_policy)))
     .service(resource("/api/v1/jobs/{id}/open").route(web::post().to(open)))
     .service(resource("/api/v1/jobs/{id}/pause").route(web::post().to(pause)))
     .service(resource("/api/v1/jobs/{id}/close").route(web::post().to(close)))

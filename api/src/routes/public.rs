@@ -10,8 +10,8 @@
 //! application to the CANDIDATE account. A token that does not verify answers 401 as everywhere
 //! else; without one the caller is anonymous.
 
-mod apply;
-mod interview_link;
+pub mod apply;
+pub mod interview_link;
 
 use crate::auth::{AuthUser, bearer_token};
 use crate::error::ApiError;

@@ -144,7 +144,10 @@ async fn set_link(
 
 /// Removes the candidate and everything about them from the pipeline read models, and leaves the
 /// tombstone that keeps late events of other topics from writing them back.
-async fn delete_everywhere(tx: &mut Transaction<'_, Postgres>, env: &Envelope) -> anyhow::Result<()> {
+async fn delete_everywhere(
+    tx: &mut Transaction<'_, Postgres>,
+    env: &Envelope,
+) -> anyhow::Result<()> {
     let id = env.aggregate_id;
     for sql in [
         "DELETE FROM rm_interview_feedback WHERE candidate_id = $1",

@@ -48,8 +48,16 @@ async fn set_details(
     .bind(&d.location)
     .bind(wire(&d.employment_type)?)
     .bind(d.salary.as_ref().map(|s| s.currency.clone()))
-    .bind(d.salary.as_ref().map(|s| i64::try_from(s.min).unwrap_or(i64::MAX)))
-    .bind(d.salary.as_ref().map(|s| i64::try_from(s.max).unwrap_or(i64::MAX)))
+    .bind(
+        d.salary
+            .as_ref()
+            .map(|s| i64::try_from(s.min).unwrap_or(i64::MAX)),
+    )
+    .bind(
+        d.salary
+            .as_ref()
+            .map(|s| i64::try_from(s.max).unwrap_or(i64::MAX)),
+    )
     .bind(serde_json::to_value(&d.skills)?)
     .bind(env.recorded_at)
     .bind(env.sequence)
@@ -133,8 +141,16 @@ pub(super) async fn apply(
             .bind(&d.location)
             .bind(wire(&d.employment_type)?)
             .bind(d.salary.as_ref().map(|s| s.currency.clone()))
-            .bind(d.salary.as_ref().map(|s| i64::try_from(s.min).unwrap_or(i64::MAX)))
-            .bind(d.salary.as_ref().map(|s| i64::try_from(s.max).unwrap_or(i64::MAX)))
+            .bind(
+                d.salary
+                    .as_ref()
+                    .map(|s| i64::try_from(s.min).unwrap_or(i64::MAX)),
+            )
+            .bind(
+                d.salary
+                    .as_ref()
+                    .map(|s| i64::try_from(s.max).unwrap_or(i64::MAX)),
+            )
             .bind(serde_json::to_value(&d.skills)?)
             .bind(e.thresholds.map(|t| i16::from(t.pass)))
             .bind(e.thresholds.map(|t| i16::from(t.fail)))

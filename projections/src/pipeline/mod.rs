@@ -97,13 +97,13 @@ async fn candidate_deleted(
     tx: &mut Transaction<'_, Postgres>,
     candidate_id: Uuid,
 ) -> anyhow::Result<bool> {
-    Ok(sqlx::query_scalar::<_, bool>(
+    sqlx::query_scalar::<_, bool>(
         "SELECT EXISTS (SELECT 1 FROM rm_deleted_candidates WHERE candidate_id = $1)",
     )
     .bind(candidate_id)
     .fetch_one(&mut **tx)
     .await
-    .context("checking for a deleted candidate")?)
+    .context("checking for a deleted candidate")
 }
 
 /// Checks that an UPDATE found its row; a missing row means an earlier event was not applied.

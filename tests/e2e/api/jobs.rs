@@ -112,13 +112,21 @@ async fn job_lifecycle_with_questions() {
         .await
         .assert_error(422, "JOB_006");
     assert_eq!(app.event_count().await, before, "refusals write nothing");
-    put(hr, &format!("/api/v1/jobs/{id}"), job_body("Backend Engineer"))
-        .await
-        .assert_ok(200);
+    put(
+        hr,
+        &format!("/api/v1/jobs/{id}"),
+        job_body("Backend Engineer"),
+    )
+    .await
+    .assert_ok(200);
     // The same details again change nothing.
-    put(hr, &format!("/api/v1/jobs/{id}"), job_body("Backend Engineer"))
-        .await
-        .assert_error(422, "JOB_011");
+    put(
+        hr,
+        &format!("/api/v1/jobs/{id}"),
+        job_body("Backend Engineer"),
+    )
+    .await
+    .assert_error(422, "JOB_011");
 
     // Questions: add three, reorder, edit, remove.
     let mut q = Vec::new();
@@ -172,13 +180,23 @@ async fn job_lifecycle_with_questions() {
 
     // Thresholds and review policy.
     let thresholds = format!("/api/v1/jobs/{id}/thresholds");
-    put(hr, &thresholds, json!({})).await.assert_error(422, "VAL_001");
-    put(hr, &thresholds, json!({"thresholds": {"pass": 40, "fail": 70}}))
+    put(hr, &thresholds, json!({}))
         .await
-        .assert_error(422, "JOB_007");
-    put(hr, &thresholds, json!({"thresholds": {"pass": 70, "fail": 40}}))
-        .await
-        .assert_ok(200);
+        .assert_error(422, "VAL_001");
+    put(
+        hr,
+        &thresholds,
+        json!({"thresholds": {"pass": 40, "fail": 70}}),
+    )
+    .await
+    .assert_error(422, "JOB_007");
+    put(
+        hr,
+        &thresholds,
+        json!({"thresholds": {"pass": 70, "fail": 40}}),
+    )
+    .await
+    .assert_ok(200);
     let policy = format!("/api/v1/jobs/{id}/review-policy");
     let r = put(hr, &policy, json!({"human_review_required": true})).await;
     r.assert_ok(200);
@@ -204,7 +222,8 @@ async fn job_lifecycle_with_questions() {
     assert_eq!(job["human_review_required"], true);
     assert_eq!(job["question_count"], 2);
     assert_eq!(ids(&job["questions"], "question_id"), vec![q[2], q[0]]);
-    assert_eq!(job["questions"][0]["position"], 0);
+    assert_eq!(job["questions"][0]["position"], 1);
+    assert_eq!(job["questions"][1]["position"], 2);
     assert_eq!(job["questions"][1]["text"], "First, reworded?");
     assert_eq!(job["questions"][1]["difficulty"], "HARD");
     assert_eq!(
@@ -215,16 +234,18 @@ async fn job_lifecycle_with_questions() {
     let page = r.assert_ok(200);
     assert_eq!(ids(&page["items"], "question_id"), vec![q[2], q[0]]);
     assert_eq!(
-        (&page["total"], &page["page"], &page["page_size"], &page["pages"]),
+        (
+            &page["total"],
+            &page["page"],
+            &page["page_size"],
+            &page["pages"]
+        ),
         (&json!(2), &json!(1), &json!(20), &json!(1))
     );
     let r = hr
         .get(&format!("/api/v1/jobs/{id}/questions?page=2&page_size=1"))
         .await;
-    assert_eq!(
-        ids(&r.assert_ok(200)["items"], "question_id"),
-        vec![q[0]]
-    );
+    assert_eq!(ids(&r.assert_ok(200)["items"], "question_id"), vec![q[0]]);
     hr.get(&format!("/api/v1/jobs/{id}/questions?page_size=101"))
         .await
         .assert_error(422, "VAL_001");
@@ -251,9 +272,12 @@ async fn job_lifecycle_with_questions() {
             .await
             .assert_error(409, "JOB_003");
     }
-    hr.post(&format!("/api/v1/jobs/{id}/questions"), question_body("Late?"))
-        .await
-        .assert_error(409, "JOB_003");
+    hr.post(
+        &format!("/api/v1/jobs/{id}/questions"),
+        question_body("Late?"),
+    )
+    .await
+    .assert_error(409, "JOB_003");
     put(hr, &format!("/api/v1/jobs/{id}"), job_body("Renamed"))
         .await
         .assert_error(409, "JOB_003");
@@ -278,8 +302,11 @@ async fn job_validation_roles_and_tenancy() {
     let (id, v) = create_job(&a.hr, job_body("Platform Engineer")).await;
     let (qid, _) = {
         let r =
-            a.hr.post(&format!("/api/v1/jobs/{id}/questions"), question_body("Why?"))
-                .await;
+            a.hr.post(
+                &format!("/api/v1/jobs/{id}/questions"),
+                question_body("Why?"),
+            )
+            .await;
         (uuid_at(r.assert_ok(201), "question_id"), r.version())
     };
 
@@ -305,7 +332,9 @@ async fn job_validation_roles_and_tenancy() {
             "skill_weight",
         ),
         (
-            with(&|b| b["skills"] = json!([{"name": "Rust", "weight": 5}, {"name": "rust", "weight": 5}])),
+            with(&|b| {
+                b["skills"] = json!([{"name": "Rust", "weight": 5}, {"name": "rust", "weight": 5}])
+            }),
             "skills",
         ),
         (
@@ -366,12 +395,16 @@ async fn job_validation_roles_and_tenancy() {
     a.hr.post("/api/v1/jobs", for_b)
         .await
         .assert_error(404, "COMP_002");
-    let r = admin.get(&format!("/api/v1/jobs/{id}?min_version={v}")).await;
+    let r = admin
+        .get(&format!("/api/v1/jobs/{id}?min_version={v}"))
+        .await;
     r.assert_ok(200);
 
     // EMPLOYEE reads but does not write; CANDIDATE does neither.
     let (_, _, emp_email) = create_user(&a.hr, "Edda", "EMPLOYEE").await;
     let emp = login(&app, &emp_email, "user-password-1").await;
+    let (_, _, cand_email) = create_user(&a.hr, "Cara", "CANDIDATE").await;
+    let cand = login(&app, &cand_email, "user-password-1").await;
     let r = emp.get(&format!("/api/v1/jobs/{id}?min_version=2")).await;
     assert_eq!(r.assert_ok(200)["questions"][0]["question_id"], json!(qid));
     emp.get("/api/v1/jobs").await.assert_ok(200);
@@ -394,8 +427,6 @@ async fn job_validation_roles_and_tenancy() {
     delete(&emp, &format!("{questions}/{qid}"))
         .await
         .assert_error(403, "AUTH_003");
-    let (_, _, cand_email) = create_user(&a.hr, "Cara", "CANDIDATE").await;
-    let cand = login(&app, &cand_email, "user-password-1").await;
     cand.get("/api/v1/jobs").await.assert_error(403, "AUTH_003");
     cand.get(&format!("/api/v1/jobs/{id}"))
         .await
@@ -433,13 +464,9 @@ async fn job_validation_roles_and_tenancy() {
     bhr.post(&questions, question_body("Mine?"))
         .await
         .assert_error(404, "JOB_001");
-    put(
-        bhr,
-        &format!("{questions}/{qid}"),
-        question_body("Mine?"),
-    )
-    .await
-    .assert_error(404, "JOB_001");
+    put(bhr, &format!("{questions}/{qid}"), question_body("Mine?"))
+        .await
+        .assert_error(404, "JOB_001");
     delete(bhr, &format!("{questions}/{qid}"))
         .await
         .assert_error(404, "JOB_001");
@@ -507,7 +534,12 @@ async fn job_list_filters_sort_and_paging() {
     };
     let all = list("").await;
     assert_eq!(
-        (&all["total"], &all["page"], &all["page_size"], &all["pages"]),
+        (
+            &all["total"],
+            &all["page"],
+            &all["page_size"],
+            &all["pages"]
+        ),
         (&json!(3), &json!(1), &json!(20), &json!(1))
     );
     assert_eq!(
@@ -515,7 +547,10 @@ async fn job_list_filters_sort_and_paging() {
         ["sales manager", "Frontend Engineer", "Backend Engineer"],
         "newest first by default"
     );
-    assert!(all["items"][0]["questions"].is_null(), "lists carry no questions");
+    assert!(
+        all["items"][0]["questions"].is_null(),
+        "lists carry no questions"
+    );
     assert_eq!(
         titles(&list("?sort=created_asc").await),
         ["Backend Engineer", "Frontend Engineer", "sales manager"]
@@ -544,7 +579,10 @@ async fn job_list_filters_sort_and_paging() {
     );
     assert_eq!(titles(&p1), ["Backend Engineer", "Frontend Engineer"]);
     let p2 = list("?page=2&page_size=2&sort=created_asc").await;
-    assert_eq!((titles(&p2), &p2["page"]), (vec!["sales manager".to_owned()], &json!(2)));
+    assert_eq!(
+        (titles(&p2), &p2["page"]),
+        (vec!["sales manager".to_owned()], &json!(2))
+    );
     for bad in [
         "?status=open",
         "?sort=salary",

@@ -62,9 +62,12 @@ async fn public_pages_show_only_open_jobs_of_active_companies() {
 
     let (open, _) = create_job(hr, job_body("Backend Engineer")).await;
     for text in ["One?", "Two?"] {
-        hr.post(&format!("/api/v1/jobs/{open}/questions"), question_body(text))
-            .await
-            .assert_ok(201);
+        hr.post(
+            &format!("/api/v1/jobs/{open}/questions"),
+            question_body(text),
+        )
+        .await
+        .assert_ok(201);
     }
     let v = job_action(hr, open, "open").await;
     read_job(hr, open, v).await;
@@ -83,7 +86,12 @@ async fn public_pages_show_only_open_jobs_of_active_companies() {
     let page = r.assert_ok(200);
     assert_eq!(ids(page), vec![open]);
     assert_eq!(
-        (&page["total"], &page["page"], &page["page_size"], &page["pages"]),
+        (
+            &page["total"],
+            &page["page"],
+            &page["page_size"],
+            &page["pages"]
+        ),
         (&json!(1), &json!(1), &json!(20), &json!(1))
     );
     let job = &page["items"][0];
@@ -101,9 +109,16 @@ async fn public_pages_show_only_open_jobs_of_active_companies() {
     ] {
         assert!(job.get(internal).is_none(), "{internal} is not public");
     }
-    assert_eq!(ids(anon_get(&app, &format!("{base}?q=BACKEND")).await.assert_ok(200)), vec![open]);
     assert_eq!(
-        anon_get(&app, &format!("{base}?q=draft")).await.assert_ok(200)["total"],
+        ids(anon_get(&app, &format!("{base}?q=BACKEND"))
+            .await
+            .assert_ok(200)),
+        vec![open]
+    );
+    assert_eq!(
+        anon_get(&app, &format!("{base}?q=draft"))
+            .await
+            .assert_ok(200)["total"],
         0
     );
     anon_get(&app, &format!("{base}?page_size=101"))
@@ -150,9 +165,12 @@ async fn public_pages_show_only_open_jobs_of_active_companies() {
         .await
         .assert_ok(200);
     let before = app.event_count().await;
-    anon_get(&app, &format!("/api/v1/public/companies/{}/jobs", b.company_id))
-        .await
-        .assert_error(404, "COMP_002");
+    anon_get(
+        &app,
+        &format!("/api/v1/public/companies/{}/jobs", b.company_id),
+    )
+    .await
+    .assert_error(404, "COMP_002");
     anon_post(
         &app,
         &apply_path(b.company_id, theirs),
@@ -190,7 +208,9 @@ async fn public_apply_creates_candidate_and_application() {
     assert_eq!(r.version(), 1);
     assert_eq!(r.header("x-aggregate-version"), Some("1"));
     let r = hr
-        .get(&format!("/api/v1/applications/{application_id}?min_version=1"))
+        .get(&format!(
+            "/api/v1/applications/{application_id}?min_version=1"
+        ))
         .await;
     let app_view = r.assert_ok(200);
     assert_eq!(app_view["status"], "APPLIED");
@@ -288,7 +308,7 @@ async fn public_apply_creates_candidate_and_application() {
     let body = r.assert_ok(201);
     let own_app = uuid_at(body, "application_id");
     let own_candidate = uuid_at(body, "candidate_id");
-    let r = cand
+    let r = hr
         .get(&format!("/api/v1/applications/{own_app}?min_version=1"))
         .await;
     assert_eq!(r.assert_ok(200)["source"], "PORTAL");
@@ -299,16 +319,25 @@ async fn public_apply_creates_candidate_and_application() {
     // ... but not with someone else's address, and no other signed-in role applies.
     let before = app.event_count().await;
     let r = cand
-        .post(&apply_path(a.company_id, second), applicant("ada@example.org"))
+        .post(
+            &apply_path(a.company_id, second),
+            applicant("ada@example.org"),
+        )
         .await;
     r.assert_error(422, "VAL_001");
     assert!(r.body["detail"].as_str().unwrap().contains("email"));
-    hr.post(&apply_path(a.company_id, second), applicant("hr.self@example.org"))
-        .await
-        .assert_error(403, "AUTH_003");
-    b.hr.post(&apply_path(a.company_id, second), applicant("b@example.org"))
-        .await
-        .assert_error(403, "AUTH_003");
+    hr.post(
+        &apply_path(a.company_id, second),
+        applicant("hr.self@example.org"),
+    )
+    .await
+    .assert_error(403, "AUTH_003");
+    b.hr.post(
+        &apply_path(a.company_id, second),
+        applicant("b@example.org"),
+    )
+    .await
+    .assert_error(403, "AUTH_003");
     let r = Reply::from(
         app.client()
             .post(app.url(&apply_path(a.company_id, second)))
@@ -376,7 +405,12 @@ async fn interview_link_validate_and_start() {
     assert_eq!(link["interview_id"], json!(interview_id));
     assert_eq!(link["job_title"], "Backend Engineer");
     assert_eq!(
-        (&link["round"], &link["kind"], &link["mode"], &link["duration_mins"]),
+        (
+            &link["round"],
+            &link["kind"],
+            &link["mode"],
+            &link["duration_mins"]
+        ),
         (&json!(1), &json!("TECHNICAL"), &json!("AI"), &json!(30))
     );
     assert!(link["scheduled_at"].is_string() && link["expires_at"].is_string());
@@ -476,14 +510,8 @@ async fn linked_candidate_starts_own_interview() {
         .post(&apply_path(a.company_id, job), applicant(&cand_email))
         .await;
     let application_id = uuid_at(r.assert_ok(201), "application_id");
-    let (interview_id, token) = schedule_ai(
-        hr,
-        application_id,
-        1,
-        Duration::hours(1),
-        Duration::days(1),
-    )
-    .await;
+    let (interview_id, token) =
+        schedule_ai(hr, application_id, 1, Duration::hours(1), Duration::days(1)).await;
     let start = format!("/api/v1/interviews/start/{token}");
     other.post_empty(&start).await.assert_error(403, "AUTH_003");
     let r = cand.post_empty(&start).await;

@@ -83,7 +83,7 @@ pub struct QuestionAdded {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct QuestionDto {
     pub question_id: Uuid,
-    /// 0-based position in the interview.
+    /// 1-based position in the interview.
     pub position: i32,
     pub text: String,
     #[schema(value_type = QuestionCategoryName)]
@@ -148,12 +148,17 @@ impl QuestionRequest {
     }
 }
 
-/// The questions of job `id` in interview order, from the read model.
+/// The questions of job `id` in interview order, from the read model, numbered 1, 2, 3, … (the
+/// read model's positions only order them: removals leave gaps).
 pub(super) async fn of_job(state: &AppState, id: Uuid) -> Result<Vec<QuestionDto>, ApiError> {
     Ok(job_questions(&state.pool, id)
         .await?
         .into_iter()
-        .map(QuestionDto::from)
+        .zip(1..)
+        .map(|(v, position)| QuestionDto {
+            position,
+            ..QuestionDto::from(v)
+        })
         .collect())
 }
 
@@ -188,7 +193,11 @@ pub async fn list_questions(
     let all = of_job(&state, id).await?;
     let total = all.len() as u64;
     let skip = usize::try_from(u64::from(page - 1) * u64::from(page_size)).unwrap_or(usize::MAX);
-    let items = all.into_iter().skip(skip).take(page_size as usize).collect();
+    let items = all
+        .into_iter()
+        .skip(skip)
+        .take(page_size as usize)
+        .collect();
     Ok(HttpResponse::Ok()
         .insert_header(consistency.header())
         .json(Paged {
