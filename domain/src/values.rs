@@ -301,7 +301,13 @@ mod phone_tests {
         for ok in ["+49 30 1234567", "(555) 123-4567", "0151.2345.678"] {
             assert!(PhoneNumber::parse(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "12345", "+49 30 12ab", "1234567890123456", "++4930123456"] {
+        for bad in [
+            "",
+            "12345",
+            "+49 30 12ab",
+            "1234567890123456",
+            "++4930123456",
+        ] {
             assert!(PhoneNumber::parse(bad).is_err(), "{bad}");
         }
     }

@@ -37,6 +37,7 @@ CREATE TABLE candidate_imports
     failure        text,
     -- Who imports: the rows' commands run as this actor (serialized domain Actor).
     actor          jsonb       NOT NULL,
+    created_by     uuid,
     created_at     timestamptz NOT NULL DEFAULT now(),
     started_at     timestamptz,
     finished_at    timestamptz,

@@ -31,6 +31,10 @@ pub fn aggregate_types() -> Vec<String> {
         hireledger_schemas::CompanyEventV1::AGGREGATE_TYPE.to_owned(),
         hireledger_schemas::UserEventV1::AGGREGATE_TYPE.to_owned(),
     ];
-    types.extend(pipeline::PIPELINE_AGGREGATES.iter().map(|t| (*t).to_owned()));
+    types.extend(
+        pipeline::PIPELINE_AGGREGATES
+            .iter()
+            .map(|t| (*t).to_owned()),
+    );
     types
 }
