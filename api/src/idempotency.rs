@@ -8,8 +8,12 @@
 //! - Answers below 500 are stored; a 5xx forgets the attempt so a retry runs again.
 //! - Session endpoints (login, refresh, logout) are not commands and ignore the header.
 //!
-//! Stored bodies can hold a one-time temporary password (user creation, approval): a retry after a
-//! lost response needs it. Purge old `idempotency_keys` rows to bound how long it is kept.
+//! Stored bodies can hold a secret shown once (a temporary password, an interview access token): a
+//! retry after a lost response needs it. They are encrypted at rest by the store; purge old
+//! `idempotency_keys` rows to bound how long they are kept.
+//!
+//! Bodies are buffered for hashing up to [`MAX_BODY_BYTES`]; file uploads (multipart, CSV) up to
+//! the import limit, so an upload may carry a key too.
 
 use crate::auth::bearer_token;
 use crate::error::ApiError;
@@ -28,6 +32,8 @@ pub const IDEMPOTENCY_REPLAYED: HeaderName = HeaderName::from_static("idempotenc
 
 /// Largest body buffered for hashing (the JSON extractor's limit is the same).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Largest upload buffered (multipart or CSV bodies): the import limit plus room for the form.
+const MAX_UPLOAD_BYTES: usize = hireledger_commands::pipeline::MAX_IMPORT_BYTES + 64 * 1024;
 /// Longest accepted key.
 const MAX_KEY_LEN: usize = 200;
 /// POSTs that are not commands.
@@ -41,6 +47,17 @@ fn applies(req: &ServiceRequest) -> bool {
     (req.method() == Method::POST || req.method() == Method::PATCH)
         && req.headers().contains_key(&IDEMPOTENCY_KEY)
         && !NOT_COMMANDS.contains(&req.path())
+}
+
+/// A file upload (multipart form or raw CSV), which may be larger than a JSON command.
+fn is_upload(req: &ServiceRequest) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            let ct = ct.trim_start().to_ascii_lowercase();
+            ct.starts_with("multipart/form-data") || ct.starts_with("text/csv")
+        })
 }
 
 fn key_of(req: &ServiceRequest) -> Result<String, ApiError> {
@@ -114,8 +131,13 @@ pub async fn idempotency(
             .await
             .map(ServiceResponse::map_into_boxed_body);
     };
+    let limit = if is_upload(&req) {
+        MAX_UPLOAD_BYTES
+    } else {
+        MAX_BODY_BYTES
+    };
     let payload = req.take_payload();
-    let body = match body::to_bytes_limited(BodyStream::new(payload), MAX_BODY_BYTES).await {
+    let body = match body::to_bytes_limited(BodyStream::new(payload), limit).await {
         Ok(Ok(b)) => b,
         Ok(Err(e)) => {
             return Ok(req.error_response(ApiError::Malformed(format!("reading the body: {e}"))));

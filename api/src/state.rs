@@ -39,9 +39,9 @@ impl AppState {
         let vault = Vault::new(pool.clone(), &common.master_key).context("opening the vault")?;
         Ok(Self {
             identity: Identity::new(pool.clone(), vault.clone()),
-            pipeline: Pipeline::new(pool.clone(), vault),
+            pipeline: Pipeline::new(pool.clone(), vault.clone()),
             sessions: Sessions::new(pool.clone(), settings.refresh_token_ttl()),
-            idempotency: IdempotencyStore::new(pool.clone()),
+            idempotency: IdempotencyStore::new(pool.clone(), vault),
             jwt: JwtKeys::new(&settings.jwt_secret, settings.access_token_ttl()),
             limiter: Arc::new(LoginLimiter::new(
                 settings.login_per_ip_per_minute,

@@ -1,6 +1,11 @@
 //! `Idempotency-Key` support: the first completed result of a request is stored and replayed
 //! for retries with the same key, so a retry never writes new events.
+//!
+//! Stored answers may carry secrets shown once (temporary passwords, interview access tokens),
+//! so they are encrypted at rest ([`Vault::encrypt_at_rest`]); rows written before that
+//! (`body_sealed = false`) are replayed as stored.
 
+use hireledger_infra::vault::{Vault, VaultError};
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
@@ -20,9 +25,18 @@ pub enum Begin {
 /// Attempts that never completed (crashed) may be taken over after this long.
 const STALE_AFTER_SECS: i64 = 60;
 
+#[derive(Debug, thiserror::Error)]
+pub enum IdempotencyError {
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+    #[error("stored answer cannot be decrypted")]
+    Vault(#[from] VaultError),
+}
+
 #[derive(Clone, Debug)]
 pub struct IdempotencyStore {
     pool: PgPool,
+    vault: Vault,
 }
 
 /// Digest of what makes a request "the same": method, path and body.
@@ -37,11 +51,16 @@ pub fn request_hash(method: &str, path: &str, body: &[u8]) -> Vec<u8> {
 }
 
 impl IdempotencyStore {
-    pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+    pub fn new(pool: PgPool, vault: Vault) -> Self {
+        Self { pool, vault }
     }
 
-    pub async fn begin(&self, scope: &str, key: &str, hash: &[u8]) -> Result<Begin, sqlx::Error> {
+    pub async fn begin(
+        &self,
+        scope: &str,
+        key: &str,
+        hash: &[u8],
+    ) -> Result<Begin, IdempotencyError> {
         let mut tx = self.pool.begin().await?;
         let inserted = sqlx::query(
             "INSERT INTO idempotency_keys (scope, idem_key, request_hash) VALUES ($1, $2, $3)
@@ -56,23 +75,27 @@ impl IdempotencyStore {
             tx.commit().await?;
             return Ok(Begin::Proceed);
         }
-        let (stored_hash, status, body, stale): (Vec<u8>, Option<i16>, Option<Vec<u8>>, bool) =
-            sqlx::query_as(
-                "SELECT request_hash, status_code, response_body,
+        type Row = (Vec<u8>, Option<i16>, Option<Vec<u8>>, bool, bool);
+        let (stored_hash, status, body, sealed, stale): Row = sqlx::query_as(
+            "SELECT request_hash, status_code, response_body, body_sealed,
                         created_at < now() - make_interval(secs => $3)
                  FROM idempotency_keys WHERE scope = $1 AND idem_key = $2 FOR UPDATE",
-            )
-            .bind(scope)
-            .bind(key)
-            .bind(STALE_AFTER_SECS as f64)
-            .fetch_one(&mut *tx)
-            .await?;
+        )
+        .bind(scope)
+        .bind(key)
+        .bind(STALE_AFTER_SECS as f64)
+        .fetch_one(&mut *tx)
+        .await?;
         let outcome = if stored_hash != hash {
             Begin::Mismatch
         } else if let (Some(status), Some(body)) = (status, body) {
             Begin::Replay {
                 status: u16::try_from(status).unwrap_or(500),
-                body,
+                body: if sealed {
+                    self.vault.decrypt_at_rest(&body)?
+                } else {
+                    body
+                },
             }
         } else if stale {
             sqlx::query(
@@ -96,22 +119,24 @@ impl IdempotencyStore {
         key: &str,
         status: u16,
         body: &[u8],
-    ) -> Result<(), sqlx::Error> {
+    ) -> Result<(), IdempotencyError> {
+        let sealed = self.vault.encrypt_at_rest(body)?;
         sqlx::query(
-            "UPDATE idempotency_keys SET status_code = $3, response_body = $4, completed_at = now()
+            "UPDATE idempotency_keys
+             SET status_code = $3, response_body = $4, body_sealed = true, completed_at = now()
              WHERE scope = $1 AND idem_key = $2",
         )
         .bind(scope)
         .bind(key)
         .bind(i16::try_from(status).unwrap_or(500))
-        .bind(body)
+        .bind(sealed)
         .execute(&self.pool)
         .await?;
         Ok(())
     }
 
     /// Forgets an attempt that failed in a retryable way (5xx), so a retry runs again.
-    pub async fn abandon(&self, scope: &str, key: &str) -> Result<(), sqlx::Error> {
+    pub async fn abandon(&self, scope: &str, key: &str) -> Result<(), IdempotencyError> {
         sqlx::query("DELETE FROM idempotency_keys WHERE scope = $1 AND idem_key = $2 AND status_code IS NULL")
             .bind(scope)
             .bind(key)

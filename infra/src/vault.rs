@@ -33,6 +33,8 @@ pub struct Vault {
     pool: PgPool,
     master: Aes256Gcm,
     digest_key: [u8; 32],
+    /// Encrypts secrets at rest that belong to no data subject (see [`Vault::encrypt_at_rest`]).
+    at_rest: Aes256Gcm,
 }
 
 impl std::fmt::Debug for Vault {
@@ -73,10 +75,15 @@ impl Vault {
             <Hmac<Sha256> as Mac>::new_from_slice(&key).map_err(|_| VaultError::BadMasterKey)?;
         mac.update(b"hireledger/email-digest/v1");
         let digest_key: [u8; 32] = mac.finalize().into_bytes().into();
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&key).map_err(|_| VaultError::BadMasterKey)?;
+        mac.update(b"hireledger/at-rest/v1");
+        let at_rest_key: [u8; 32] = mac.finalize().into_bytes().into();
         Ok(Self {
             pool,
             master: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&key)),
             digest_key,
+            at_rest: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&at_rest_key)),
         })
     }
 
@@ -154,6 +161,18 @@ impl Vault {
         String::from_utf8(clear)
             .map(Some)
             .map_err(|_| VaultError::Corrupt)
+    }
+
+    /// Encrypts a secret kept at rest that belongs to no data subject, such as a stored command
+    /// answer carrying a one-time password or an interview access token. The key is derived from
+    /// the master key; nothing is looked up. `nonce || ciphertext || tag`.
+    pub fn encrypt_at_rest(&self, plaintext: &[u8]) -> Result<Vec<u8>, VaultError> {
+        encrypt(&self.at_rest, plaintext)
+    }
+
+    /// Reverses [`Vault::encrypt_at_rest`]; [`VaultError::Corrupt`] for anything else.
+    pub fn decrypt_at_rest(&self, data: &[u8]) -> Result<Vec<u8>, VaultError> {
+        decrypt(&self.at_rest, data)
     }
 
     /// Destroys the subject's key for good. Idempotent.

@@ -13,6 +13,7 @@ mod pipeline;
 
 pub use pipeline::PipelineRefusal;
 
+use hireledger_commands::idempotency::IdempotencyError;
 use hireledger_commands::identity::{IdentityError, LoginError};
 use hireledger_commands::pipeline::PipelineError;
 use hireledger_commands::sessions::RefreshError;
@@ -262,6 +263,15 @@ impl From<IdentityError> for ApiError {
             IdentityError::Conflict => Self::Conflict,
             IdentityError::Unavailable(e) => Self::Unavailable(e),
             IdentityError::Internal(e) => Self::Internal(e),
+        }
+    }
+}
+
+impl From<IdempotencyError> for ApiError {
+    fn from(e: IdempotencyError) -> Self {
+        match e {
+            IdempotencyError::Db(e) => e.into(),
+            IdempotencyError::Vault(e) => Self::Internal(e.into()),
         }
     }
 }

@@ -144,8 +144,13 @@ impl Pipeline {
         meta: &CommandMetadata,
     ) -> Result<Committed, PipelineError> {
         let (app, _) = self.application(application_id).await?;
+        let candidate_user_id = match app.candidate_id {
+            Some(cid) => self.candidates.load(&cid.to_string()).await?.0.user_id(),
+            None => None,
+        };
         let command = ApplicationCommand::Withdraw {
             actor,
+            candidate_user_id,
             reason,
             at: Utc::now(),
         };

@@ -153,7 +153,8 @@ impl Pipeline {
                 company_id,
                 job_id,
                 candidate_id,
-                candidate_user_id: app.candidate_user_id,
+                // The account linked now (a candidate may sign up after applying).
+                candidate_user_id: candidate.user_id().or(app.candidate_user_id),
                 is_final: status.is_final(),
             },
             round: input.round,

@@ -205,9 +205,15 @@ impl Application {
                     S::Hired | S::Rejected | S::Withdrawn => Err(ApplicationError::Final),
                 }
             }
-            C::Withdraw { actor, reason, at } => {
+            C::Withdraw {
+                actor,
+                candidate_user_id,
+                reason,
+                at,
+            } => {
                 let from = self.current()?;
-                if !self.is_own_candidate(&actor) {
+                let linked_now = actor.user_id().is_some() && actor.user_id() == candidate_user_id;
+                if !self.is_own_candidate(&actor) && !linked_now {
                     self.require_manager(&actor)?;
                 }
                 if from.is_final() {

@@ -173,8 +173,11 @@ pub enum ApplicationCommand {
         interview_id: Uuid,
         at: DateTime<Utc>,
     },
+    /// `candidate_user_id` is the account the candidate record is linked to now (looked up by
+    /// the command layer): a candidate who signed up after applying may withdraw too.
     Withdraw {
         actor: Actor,
+        candidate_user_id: Option<Uuid>,
         reason: Option<String>,
         at: DateTime<Utc>,
     },

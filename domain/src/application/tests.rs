@@ -149,6 +149,7 @@ fn record_interview(actor: Actor, interview_id: Uuid) -> C {
 fn withdraw(actor: Actor, reason: Option<&str>) -> C {
     C::Withdraw {
         actor,
+        candidate_user_id: None,
         reason: reason.map(Into::into),
         at: at(),
     }

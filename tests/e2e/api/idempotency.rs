@@ -58,6 +58,21 @@ async fn idempotent_retries_replay_and_write_nothing() {
         first.header("x-aggregate-version")
     );
     assert_eq!(app.event_count().await, events, "a retry writes no event");
+    // The stored answer holds the one-time password, encrypted: it is not in the row in clear.
+    let password = first.body["temporary_password"].as_str().unwrap();
+    let (stored, sealed): (Vec<u8>, bool) = sqlx::query_as(
+        "SELECT response_body, body_sealed FROM idempotency_keys WHERE idem_key = 'key-1'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert!(sealed);
+    assert!(
+        !stored
+            .windows(password.len())
+            .any(|w| w == password.as_bytes()),
+        "the temporary password is stored in clear"
+    );
 
     // Same key, other request → REQ_002; same key still running → REQ_003.
     let other = serde_json::to_vec(

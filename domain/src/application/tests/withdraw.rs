@@ -48,3 +48,26 @@ fn withdraw_reasons_are_optional_trimmed_and_limited_to_1000_chars() {
         assert_eq!(result, expected, "{reason:?}");
     }
 }
+
+#[test]
+fn a_candidate_account_linked_after_applying_may_withdraw() {
+    // Submitted anonymously; the candidate record was linked to the account later.
+    let unlinked = vec![submitted(Src::Portal, None, None)];
+    let command = C::Withdraw {
+        actor: candidate(),
+        candidate_user_id: ME,
+        reason: None,
+        at: at(),
+    };
+    given(unlinked.clone())
+        .when(command)
+        .then_expect_events(vec![withdrawn(S::Applied, ME, None)]);
+    // Another account is still refused.
+    let other = C::Withdraw {
+        actor: candidate(),
+        candidate_user_id: Some(Uuid::from_u128(0xBEEF)),
+        reason: None,
+        at: at(),
+    };
+    refused(unlinked, other, Error::Forbidden);
+}
