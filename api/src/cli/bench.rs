@@ -91,18 +91,23 @@ fn run_pgbench(url: &str, clients: usize, seconds: u64) -> anyhow::Result<f64> {
     result
 }
 
-/// Runs `pgbench <args> <url>` and returns the tps it reports.
-pub(super) fn pgbench(url: &str, args: &[String]) -> anyhow::Result<f64> {
+/// Runs `pgbench <args> <url>` and returns what it printed; fails when pgbench does.
+pub(super) fn pgbench_run(url: &str, args: &[String]) -> anyhow::Result<String> {
     let out = std::process::Command::new("pgbench")
         .args(args)
         .arg(url)
         .output()
         .context("running pgbench (install postgresql-contrib / postgresql client)")?;
-    let text = String::from_utf8_lossy(&out.stdout);
     if !out.status.success() {
         bail!("pgbench failed: {}", String::from_utf8_lossy(&out.stderr));
     }
-    text.lines()
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Runs `pgbench <args> <url>` and returns the tps it reports.
+pub(super) fn pgbench(url: &str, args: &[String]) -> anyhow::Result<f64> {
+    pgbench_run(url, args)?
+        .lines()
         .find_map(|l| l.strip_prefix("tps = "))
         .and_then(|l| l.split_whitespace().next())
         .and_then(|v| v.parse().ok())

@@ -9,7 +9,7 @@
 //! 100 000 candidates through commands would measure the write path, which `hireledger bench`
 //! does.
 
-use super::bench::{drop_db, percentile, pgbench, scratch_db, wait_until};
+use super::bench::{drop_db, percentile, pgbench, pgbench_run, scratch_db, wait_until};
 use anyhow::Context as _;
 use hireledger_commands::CommandMetadata;
 use hireledger_commands::identity::{Identity, RegisterCompany};
@@ -346,7 +346,7 @@ async fn run(
 
     let (url, clients, secs) = (url.to_owned(), args.concurrency, args.seconds);
     let pgbench_tps = tokio::task::spawn_blocking(move || {
-        pgbench(&url, &["-i".into(), "-q".into(), "-s".into(), "10".into()]).ok();
+        pgbench_run(&url, &["-i".into(), "-q".into(), "-s".into(), "10".into()])?;
         pgbench(
             &url,
             &[
