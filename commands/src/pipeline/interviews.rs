@@ -257,7 +257,12 @@ impl Pipeline {
         let Some(interview_id) = self.interview_of_token(token).await? else {
             return Ok(None);
         };
-        let (interview, _) = self.interview(interview_id).await?;
+        // A token whose scheduling never committed (a crash in between) opens nothing.
+        let interview = match self.interview(interview_id).await {
+            Ok((interview, _)) => interview,
+            Err(PipelineError::Interview(InterviewError::NotFound)) => return Ok(None),
+            Err(e) => return Err(e),
+        };
         let state = interview.token_state(&token_hash(token)?, Utc::now());
         Ok(Some((interview, state)))
     }
@@ -278,7 +283,12 @@ impl Pipeline {
             token_hash: token_hash(token)?,
             now: Utc::now(),
         };
-        let committed = self.interview_command(interview_id, command, meta).await?;
+        let committed = match self.interview_command(interview_id, command, meta).await {
+            Err(PipelineError::Interview(InterviewError::NotFound)) => {
+                return Err(InterviewError::InvalidToken.into());
+            }
+            other => other?,
+        };
         Ok((interview_id, committed))
     }
 
