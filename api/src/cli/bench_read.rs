@@ -145,10 +145,12 @@ async fn seed(pool: &sqlx::PgPool, company_id: Uuid, n: u32) -> anyhow::Result<(
     .execute(pool)
     .await
     .context("seeding candidates")?;
-    sqlx::query("ANALYZE rm_candidates")
+    // What autovacuum does to a table in steady state: statistics, and the visibility map that
+    // lets the list's count(*) be an index-only scan without heap fetches.
+    sqlx::query("VACUUM (ANALYZE) rm_candidates")
         .execute(pool)
         .await
-        .context("analyzing")?;
+        .context("vacuuming")?;
     Ok(())
 }
 
