@@ -16,7 +16,7 @@
 # After start_broker:     HIRELEDGER_KAFKA_BROKERS, HL_BROKER_STARTED=1 when this shell started it
 
 HL_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-HL_TANSU_VERSION="0.6.0"
+HL_KAFKA_POM="$HL_REPO/infra/local/kafka/pom.xml"
 HL_DEFAULT_PG_SERVER="postgres://postgres@127.0.0.1:5432"
 HL_DEFAULT_DB_NAME="hireledger"
 
@@ -300,55 +300,57 @@ stop_local_postgres() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Kafka-protocol broker (tansu, SQLite storage)
+# Apache Kafka (KRaft, one combined broker + controller node), jars from Maven Central
 # ---------------------------------------------------------------------------------------------
 
-hl_tansu_root() { printf '%s/tools/tansu-%s\n' "$(hl_cache_dir)" "$HL_TANSU_VERSION"; }
-hl_tansu_bin() { printf '%s/bin/tansu\n' "$(hl_tansu_root)"; }
+# The pinned Kafka version: <kafka.version> in infra/local/kafka/pom.xml.
+hl_kafka_version() {
+    sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$HL_KAFKA_POM" | head -n 1
+}
+hl_kafka_libs() { printf '%s/tools/kafka-%s/libs\n' "$(hl_cache_dir)" "$(hl_kafka_version)"; }
 
-# pids of running `cargo install tansu` commands (ours or anyone's), one per line.
-hl_tansu_installs() {
-    pgrep -f '^[^ ]*cargo install tansu' 2>/dev/null || true
+# A java of version 17 or newer: JAVA_HOME, then PATH, then the JDKs under /usr/lib/jvm.
+hl_java() {
+    local j v
+    for j in ${JAVA_HOME:+"$JAVA_HOME/bin/java"} "$(command -v java 2>/dev/null)" /usr/lib/jvm/*/bin/java; do
+        [[ -n "$j" && -x "$j" ]] || continue
+        v="$("$j" -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n 1)"
+        if [[ -n "$v" ]] && ((v >= 17)); then
+            printf '%s\n' "$j"
+            return 0
+        fi
+    done
+    hl_die "Apache Kafka needs Java 17 or newer; none found (Debian: apt-get install -y openjdk-17-jre-headless)"
 }
 
-# Make sure the tansu binary is in the cache; build it once (~20 min on 2 cores) if not.
-ensure_tansu() {
-    local bin root pids waited=0
-    bin="$(hl_tansu_bin)"
-    root="$(hl_tansu_root)"
-    [[ -x "$bin" ]] && return 0
-
-    # Someone is already building it (another shell, an earlier run): wait instead of racing.
-    pids="$(hl_tansu_installs)"
-    if [[ -n "$pids" ]]; then
-        hl_log "waiting for a tansu build already running (pid ${pids//$'\n'/ }) …"
-        while [[ -n "$(hl_tansu_installs)" ]]; do
-            sleep 10
-            waited=$((waited + 10))
-            if ((waited > 90 * 60)); then
-                hl_die "gave up after 90 min waiting for the running tansu build"
-                return 1
-            fi
-        done
-        [[ -x "$bin" ]] && return 0
-        hl_warn "the other tansu build ended without a binary; building it here"
-    fi
-
-    command -v cargo >/dev/null 2>&1 || { hl_die "cargo not found; install Rust with rustup"; return 1; }
-    local target log
-    target="$(hl_cache_dir)/tansu-target"
-    log="$(hl_cache_dir)/tansu-install.log"
-    hl_log "building tansu $HL_TANSU_VERSION once into $root (about 20 min on 2 cores; log $log)"
-    mkdir -p "$root"
-    # From the repo root, so the pinned toolchain (rust-toolchain.toml) builds it.
-    if ! (cd "$HL_REPO" && CARGO_TARGET_DIR="$target" cargo install tansu \
-        --version "$HL_TANSU_VERSION" --locked --features libsql --root "$root") >"$log" 2>&1; then
-        tail -n 30 "$log" >&2
-        hl_die "cargo install tansu failed (full log: $log)"
-        return 1
-    fi
-    [[ -x "$bin" ]] || { hl_die "cargo install tansu finished but $bin is missing"; return 1; }
-    rm -rf "$target" # several GB of build output; the binary is all we need
+# Make sure Kafka's jars are in the cache: resolved once from Maven Central with the project's pom
+# (mvn dependency:copy-dependencies, ~15 s), into a temporary folder moved in place when complete.
+ensure_kafka() {
+    local libs
+    libs="$(hl_kafka_libs)"
+    [[ -f "$libs/.complete" ]] && return 0
+    command -v mvn >/dev/null 2>&1 ||
+        { hl_die "Maven (mvn) is needed once to fetch Apache Kafka's jars (Debian: apt-get install -y maven)"; return 1; }
+    mkdir -p "$(dirname "$libs")"
+    (
+        # One fetch at a time per machine (two shells starting together).
+        flock 9
+        [[ -f "$libs/.complete" ]] && exit 0
+        tmp="$libs.tmp.$$"
+        log="$(dirname "$libs")/fetch.log"
+        hl_log "fetching Apache Kafka $(hl_kafka_version) from Maven Central into $libs (once per machine)"
+        rm -rf "$tmp"
+        if ! mvn -B -q -f "$HL_KAFKA_POM" dependency:copy-dependencies \
+            -DoutputDirectory="$tmp" -DincludeScope=runtime >"$log" 2>&1; then
+            tail -n 30 "$log" >&2
+            rm -rf "$tmp"
+            hl_die "mvn could not fetch Apache Kafka (full log: $log)"
+            exit 1
+        fi
+        touch "$tmp/.complete"
+        rm -rf "$libs"
+        mv "$tmp" "$libs"
+    ) 9>"$(dirname "$libs")/.lock"
 }
 
 # host and port of the first broker in HIRELEDGER_KAFKA_BROKERS.
@@ -368,11 +370,45 @@ hl_tail_since_start() {
     awk '/^--- / { buf = "" } { buf = buf $0 "\n" } END { printf "%s", buf }' "$1" | tail -n 20 >&2
 }
 
-# Reuse a broker that answers, or start tansu in the background (pid + log in $state/broker).
+# The broker's configuration: one node that is broker and controller, loopback only, no automatic
+# topic creation (topics are code: `hireledger topics`), internal topics with one replica.
+hl_kafka_write_config() {
+    local dir="$1" port="$2" cport="$3"
+    cat >"$dir/server.properties" <<EOF
+# Written by infra/local/lib.sh at every start; edit the script, not this file.
+process.roles=broker,controller
+node.id=1
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
+advertised.listeners=PLAINTEXT://127.0.0.1:$port
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+controller.quorum.bootstrap.servers=127.0.0.1:$cport
+inter.broker.listener.name=PLAINTEXT
+log.dirs=$dir/data
+auto.create.topics.enable=false
+delete.topic.enable=true
+num.partitions=1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=8
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=8
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+num.network.threads=2
+num.io.threads=4
+num.recovery.threads.per.data.dir=1
+EOF
+}
+
+# Reuse a broker that answers, or start Apache Kafka in the background (pid, log and data in
+# $state/kafka). The store is formatted once (`--standalone`); later starts reuse it.
 start_broker() {
-    local host port state dir bin pid
+    local host port cport state dir libs java pid
     host="$(hl_broker_host)"
     port="$(hl_broker_port)"
+    cport="${HIRELEDGER_KAFKA_CONTROLLER_PORT:-$((port + 1))}"
     export HIRELEDGER_KAFKA_BROKERS="${HIRELEDGER_KAFKA_BROKERS:-$host:$port}"
     if hl_port_open "$host" "$port"; then
         return 0
@@ -386,53 +422,62 @@ start_broker() {
     esac
 
     state="$(hl_state_dir)"
-    dir="$state/broker"
-    mkdir -p "$dir"
+    dir="$state/kafka"
+    mkdir -p "$dir/data"
     # A broker of ours that is still starting up (or stuck): stop it before starting anew.
-    hl_stop_pidfile "$dir/tansu.pid" tansu
-    ensure_tansu || return 1
-    bin="$(hl_tansu_bin)"
+    hl_stop_pidfile "$dir/kafka.pid" kafka.Kafka
+    ensure_kafka || return 1
+    java="$(hl_java)" || return 1
+    libs="$(hl_kafka_libs)"
+    hl_kafka_write_config "$dir" "$port" "$cport"
+    local log4j="-Dlog4j2.configurationFile=$HL_REPO/infra/local/kafka/log4j2.yaml"
 
-    hl_log "starting tansu $HL_TANSU_VERSION on 127.0.0.1:$port (data $dir/broker.db, log $dir/tansu.log)"
-    printf -- '--- %s: starting tansu on 127.0.0.1:%s\n' "$(date -u +%FT%TZ)" "$port" >>"$dir/tansu.log"
-    # tansu resolves a sqlite:// URL relative to its working directory, so run it inside $dir.
+    if [[ ! -f "$dir/data/meta.properties" ]]; then
+        hl_log "formatting a single-node KRaft store in $dir/data"
+        local cluster_id
+        cluster_id="$("$java" "$log4j" -cp "$libs/*" kafka.tools.StorageTool random-uuid 2>/dev/null)"
+        "$java" "$log4j" -cp "$libs/*" kafka.tools.StorageTool format --standalone \
+            -t "$cluster_id" -c "$dir/server.properties" >"$dir/format.log" 2>&1 ||
+            { cat "$dir/format.log" >&2; hl_die "formatting the Kafka store failed (log above)"; return 1; }
+    fi
+
+    hl_log "starting Apache Kafka $(hl_kafka_version) on 127.0.0.1:$port (data $dir/data, log $dir/kafka.log)"
+    printf -- '--- %s: starting Apache Kafka on 127.0.0.1:%s\n' "$(date -u +%FT%TZ)" "$port" >>"$dir/kafka.log"
     (
-        cd "$dir" &&
-            exec setsid "$bin" broker \
-                --listener-url "tcp://127.0.0.1:$port" \
-                --advertised-listener-url "tcp://127.0.0.1:$port" \
-                --storage-engine "sqlite://broker.db" \
-                </dev/null >>"$dir/tansu.log" 2>&1
+        exec setsid "$java" -Xms256m "-Xmx${HIRELEDGER_KAFKA_HEAP:-768m}" -XX:+UseG1GC \
+            -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true "$log4j" \
+            -cp "$libs/*" kafka.Kafka "$dir/server.properties" \
+            </dev/null >>"$dir/kafka.log" 2>&1
     ) &
     pid=$!
-    printf '%s\n' "$pid" >"$dir/tansu.pid"
+    printf '%s\n' "$pid" >"$dir/kafka.pid"
 
     local i
-    for ((i = 0; i < 120; i++)); do
+    for ((i = 0; i < 240; i++)); do
         if hl_port_open 127.0.0.1 "$port"; then
             HL_BROKER_STARTED=1
             export HL_BROKER_STARTED
             return 0
         fi
         if ! kill -0 "$pid" 2>/dev/null; then
-            hl_tail_since_start "$dir/tansu.log"
-            rm -f "$dir/tansu.pid"
-            hl_die "tansu exited during start-up (log above)"
+            hl_tail_since_start "$dir/kafka.log"
+            rm -f "$dir/kafka.pid"
+            hl_die "Kafka exited during start-up (log above)"
             return 1
         fi
         sleep 0.25
     done
-    hl_tail_since_start "$dir/tansu.log"
-    hl_stop_pidfile "$dir/tansu.pid" tansu
-    hl_die "tansu did not open port $port within 30 s (log above)"
+    hl_tail_since_start "$dir/kafka.log"
+    hl_stop_pidfile "$dir/kafka.pid" kafka.Kafka
+    hl_die "Kafka did not open port $port within 60 s (log above)"
 }
 
 # Stop the broker this project started (a broker someone else runs is left alone).
 stop_broker() {
     local file
-    file="$(hl_state_dir)/broker/tansu.pid"
+    file="$(hl_state_dir)/kafka/kafka.pid"
     if [[ -f "$file" ]]; then
-        hl_log "stopping tansu (pid $(cat "$file"))"
-        hl_stop_pidfile "$file" tansu
+        hl_log "stopping Apache Kafka (pid $(cat "$file"))"
+        hl_stop_pidfile "$file" kafka.Kafka
     fi
 }

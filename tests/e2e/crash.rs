@@ -8,7 +8,7 @@ use hireledger_commands::identity::{Identity, RegisterCompany};
 use hireledger_domain::Actor;
 use hireledger_infra::vault::Vault;
 use rdkafka::Message;
-use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::consumer::StreamConsumer;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -69,7 +69,7 @@ async fn wait_for(what: &str, timeout: Duration, mut check: impl AsyncFnMut() ->
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn killing_relay_and_projector_loses_and_duplicates_nothing() {
     let db = TestDb::new().await;
-    let prefix = support::unique("crash");
+    let prefix = db.topic_prefix("crash");
     let env = vec![
         ("HIRELEDGER_DATABASE_URL", db.url.clone()),
         ("HIRELEDGER_KAFKA_BROKERS", support::brokers()),
@@ -183,13 +183,8 @@ async fn killing_relay_and_projector_loses_and_duplicates_nothing() {
     .unwrap()
     .into_iter()
     .collect();
-    let consumer: StreamConsumer = hireledger_infra::kafka::consumer_config(
-        &support::brokers(),
-        &support::unique("crash_check"),
-    )
-    .create()
-    .unwrap();
-    consumer.subscribe(&[&format!("{prefix}.company")]).unwrap();
+    let consumer: StreamConsumer =
+        support::topic_consumer(&[format!("{prefix}.company")], 3).await;
     let mut seen: HashMap<(String, i64), u32> = HashMap::new();
     let deadline = Instant::now() + Duration::from_secs(120);
     while seen.len() < stored.len() {

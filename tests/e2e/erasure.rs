@@ -9,7 +9,7 @@ use hireledger_domain::user::{User, UserStatus};
 use hireledger_domain::{Actor, Role};
 use hireledger_infra::vault::Vault;
 use rdkafka::Message;
-use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::consumer::StreamConsumer;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use uuid::Uuid;
@@ -26,7 +26,7 @@ async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
 async fn erased_person_is_found_nowhere_and_other_events_still_load() {
     let db = TestDb::new().await;
     let pool = db.pool.clone();
-    let common = support::common_settings(&db, &support::unique("erase"));
+    let common = support::common_settings(&db, &db.topic_prefix("erase"));
     let (stop, rx) = watch::channel(false);
     let tasks = support::start_pipeline(pool.clone(), &common, rx);
 
@@ -157,15 +157,11 @@ async fn erased_person_is_found_nowhere_and_other_events_still_load() {
         .fetch_one(&pool)
         .await
         .unwrap();
-    let consumer: StreamConsumer = hireledger_infra::kafka::consumer_config(
-        &support::brokers(),
-        &support::unique("erase_check"),
+    let consumer: StreamConsumer = support::topic_consumer(
+        &[common.topic_for("company"), common.topic_for("user")],
+        common.topic_partitions,
     )
-    .create()
-    .unwrap();
-    consumer
-        .subscribe(&[&common.topic_for("company"), &common.topic_for("user")])
-        .unwrap();
+    .await;
     let mut read = 0i64;
     let deadline = Instant::now() + Duration::from_secs(60);
     while read < total {

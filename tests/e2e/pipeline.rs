@@ -7,7 +7,7 @@ use hireledger_commands::identity::{Identity, RegisterCompany};
 use hireledger_infra::relay::{event_id, headers};
 use hireledger_infra::vault::Vault;
 use rdkafka::Message;
-use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::consumer::StreamConsumer;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use uuid::Uuid;
@@ -16,7 +16,7 @@ use uuid::Uuid;
 async fn a_commands_event_reaches_kafka_and_the_read_model() {
     let db = TestDb::new().await;
     let pool = db.pool.clone();
-    let common = support::common_settings(&db, &support::unique("spine"));
+    let common = support::common_settings(&db, &db.topic_prefix("spine"));
     let (stop, rx) = watch::channel(false);
     let tasks = support::start_pipeline(pool.clone(), &common, rx);
     let identity = Identity::new(
@@ -62,13 +62,8 @@ async fn a_commands_event_reaches_kafka_and_the_read_model() {
     );
 
     // On Kafka: key, headers and the published payload.
-    let consumer: StreamConsumer = hireledger_infra::kafka::consumer_config(
-        &support::brokers(),
-        &support::unique("spine_check"),
-    )
-    .create()
-    .unwrap();
-    consumer.subscribe(&[&common.topic_for("company")]).unwrap();
+    let consumer: StreamConsumer =
+        support::topic_consumer(&[common.topic_for("company")], common.topic_partitions).await;
     let msg = tokio::time::timeout(Duration::from_secs(60), consumer.recv())
         .await
         .expect("the event reaches Kafka")

@@ -29,11 +29,11 @@ const DEADLINE: Duration = Duration::from_secs(60);
 /// How long "nothing happens" is watched for (the relay polls every 100 ms meanwhile).
 const QUIET: Duration = Duration::from_secs(3);
 
-fn config(partitions: i32) -> RelayConfig {
+fn config(db: &TestDb, partitions: i32) -> RelayConfig {
     RelayConfig {
         relay_name: unique("relay"),
         brokers: support::brokers(),
-        topic_prefix: unique("relay"),
+        topic_prefix: db.topic_prefix("relay"),
         partitions,
         batch_size: 100,
         poll_interval: Duration::from_millis(100),
@@ -292,7 +292,7 @@ fn compare_positions(a: &Stored, b: &Stored) -> std::cmp::Ordering {
 #[tokio::test]
 async fn publishes_in_commit_order_and_never_past_a_running_transaction() {
     let db = TestDb::new().await;
-    let cfg = config(1); // one partition: the topic's order is the relay's order
+    let cfg = config(&db, 1); // one partition: the topic's order is the relay's order
     let consumer = consumer(&cfg, "user").await;
 
     // T1 inserts and stays open; T2 inserts later and commits.
@@ -346,7 +346,7 @@ async fn publishes_in_commit_order_and_never_past_a_running_transaction() {
 #[tokio::test]
 async fn publishes_key_and_cloudevents_headers_then_checkpoints() {
     let db = TestDb::new().await;
-    let cfg = config(3);
+    let cfg = config(&db, 3);
 
     let ev = insert_event(
         &db.pool,
@@ -406,7 +406,7 @@ async fn publishes_key_and_cloudevents_headers_then_checkpoints() {
 #[tokio::test]
 async fn one_relay_publishes_and_the_standby_takes_over() {
     let db = TestDb::new().await;
-    let cfg = config(3);
+    let cfg = config(&db, 3);
     let consumer = consumer(&cfg, "user").await;
     let pool_named = |name: &'static str| {
         let url = db.url.clone();
@@ -500,7 +500,7 @@ async fn one_relay_publishes_and_the_standby_takes_over() {
 #[tokio::test]
 async fn a_poison_event_blocks_instead_of_vanishing() {
     let db = TestDb::new().await;
-    let cfg = config(1);
+    let cfg = config(&db, 1);
     let consumer = consumer(&cfg, "user").await;
 
     let before = insert_event(&db.pool, &Uuid::new_v4().to_string(), 1, metadata(None)).await;

@@ -22,16 +22,20 @@ pub fn unique(prefix: &str) -> String {
     format!("{prefix}_{}", Uuid::new_v4().simple())
 }
 
-/// A migrated database of its own; dropped when the guard goes out of scope.
+/// A migrated database of its own, and the Kafka topics of the same test; both are removed when
+/// the guard goes out of scope.
 pub struct TestDb {
     pub name: String,
     pub url: String,
     pub pool: PgPool,
+    /// Unique part of the database name, shared by every topic prefix of this test.
+    tag: String,
 }
 
 impl TestDb {
     pub async fn new() -> Self {
-        let name = unique("hl_test");
+        let tag = Uuid::new_v4().simple().to_string();
+        let name = format!("hl_test_{tag}");
         let mut admin = PgConnection::connect(&format!("{}/postgres", pg_server_url()))
             .await
             .expect("connect to postgres");
@@ -47,17 +51,38 @@ impl TestDb {
             .run(&pool)
             .await
             .expect("migrate test database");
-        Self { name, url, pool }
+        Self {
+            name,
+            url,
+            pool,
+            tag,
+        }
     }
 
     pub fn secret_url(&self) -> SecretString {
         SecretString::from(self.url.clone())
+    }
+
+    /// A topic prefix of this test (`<kind>_<tag>`): its topics are deleted with the database.
+    pub fn topic_prefix(&self, kind: &str) -> String {
+        format!("{kind}_{}", self.tag)
+    }
+}
+
+/// Deletes the topics whose prefix carries `tag` (made by [`TestDb::topic_prefix`]).
+async fn delete_test_topics(tag: &str) {
+    let brokers = brokers();
+    let marker = format!("_{tag}.");
+    if let Ok(names) = hireledger_infra::kafka::topics_with_prefix(&brokers, "").await {
+        let mine: Vec<String> = names.into_iter().filter(|n| n.contains(&marker)).collect();
+        let _ = hireledger_infra::kafka::delete_topics(&brokers, &mine).await;
     }
 }
 
 impl Drop for TestDb {
     fn drop(&mut self) {
         let name = self.name.clone();
+        let tag = self.tag.clone();
         let server = pg_server_url();
         // Drop from a separate thread with its own runtime: Drop cannot be async.
         let _ = std::thread::spawn(move || {
@@ -66,6 +91,7 @@ impl Drop for TestDb {
                 .build();
             if let Ok(rt) = rt {
                 rt.block_on(async move {
+                    delete_test_topics(&tag).await;
                     if let Ok(mut admin) =
                         PgConnection::connect(&format!("{server}/postgres")).await
                     {
@@ -96,6 +122,23 @@ pub fn header<M: rdkafka::Message>(msg: &M, name: &str) -> Option<String> {
         .find(|h| h.key == name)
         .and_then(|h| h.value)
         .map(|v| String::from_utf8_lossy(v).into_owned())
+}
+
+/// A consumer in a fresh group reading `topics` from the start. The topics are created first
+/// (idempotently, as the relay creates them): the broker creates no topic on its own, and a
+/// subscription to a topic that does not exist yet fails instead of waiting.
+pub async fn topic_consumer(topics: &[String], partitions: i32) -> rdkafka::consumer::StreamConsumer {
+    use rdkafka::consumer::Consumer as _;
+    hireledger_infra::kafka::ensure_topics(&brokers(), topics, partitions)
+        .await
+        .expect("create the test topics");
+    let consumer: rdkafka::consumer::StreamConsumer =
+        hireledger_infra::kafka::consumer_config(&brokers(), &unique("check"))
+            .create()
+            .expect("create a consumer");
+    let names: Vec<&str> = topics.iter().map(String::as_str).collect();
+    consumer.subscribe(&names).expect("subscribe");
+    consumer
 }
 
 /// Settings of one test: its database, the test broker, a unique topic prefix, the dev key.
@@ -221,7 +264,7 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(settings: hireledger_api::ApiSettings) -> TestApp {
     use hireledger_commands::identity::{Identity, NewUser};
     let db = TestDb::new().await;
-    let common = common_settings(&db, &unique("api"));
+    let common = common_settings(&db, &db.topic_prefix("api"));
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
     let mut tasks = start_pipeline(db.pool.clone(), &common, stop_rx.clone());
     let (address, api) = start_api(db.pool.clone(), common.clone(), settings.clone(), stop_rx);

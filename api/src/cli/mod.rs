@@ -1,9 +1,10 @@
-//! Subcommands: migrate, serve, relay, project, up (all roles in one process), create-admin.
+//! Subcommands: migrate, topics, serve, relay, project, up (all roles in one process), create-admin.
 
 mod admin;
 mod bench;
 mod bench_read;
 mod roles;
+mod topics;
 
 use clap::{Parser, Subcommand};
 use hireledger_infra::CommonSettings;
@@ -25,6 +26,8 @@ pub(crate) struct Cli {
 enum Command {
     /// Create the database if needed and apply every migration.
     Migrate,
+    /// Create and check the event topics (partitions, no deletion by age, never compacted).
+    Topics(topics::TopicsArgs),
     /// Serve the HTTP API.
     Serve(hireledger_api::ApiSettings),
     /// Publish committed events to Kafka in commit order (one active instance, others standby).
@@ -60,6 +63,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!("migrations applied");
             Ok(())
         }
+        Command::Topics(args) => topics::topics(common, args).await,
         Command::Serve(api) => roles::serve(common, api).await,
         Command::Relay(args) => roles::relay(common, args).await,
         Command::Project(args) => roles::project(common, args).await,

@@ -6,7 +6,7 @@ use super::{Reply, Session, Tenant, admin, create_user, login, onboard, uuid_at}
 use crate::support::{self, TestApp, spawn_app};
 use chrono::{DateTime, Duration as Span, Utc};
 use rdkafka::Message as _;
-use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::consumer::StreamConsumer;
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
@@ -191,13 +191,9 @@ async fn kafka_events(
     types: &[&str],
     wanted: &[(Uuid, &str, usize)],
 ) -> (HashMap<(Uuid, String), usize>, HashMap<Uuid, String>) {
-    let consumer: StreamConsumer =
-        hireledger_infra::kafka::consumer_config(&support::brokers(), &support::unique("pipe_api"))
-            .create()
-            .unwrap();
     let topics: Vec<String> = types.iter().map(|t| app.common.topic_for(t)).collect();
-    let topics: Vec<&str> = topics.iter().map(String::as_str).collect();
-    consumer.subscribe(&topics).unwrap();
+    let consumer: StreamConsumer =
+        support::topic_consumer(&topics, app.common.topic_partitions).await;
     let mut seen: HashMap<(Uuid, String), usize> = HashMap::new();
     let mut tenants = HashMap::new();
     let deadline = Instant::now() + Duration::from_secs(90);

@@ -88,7 +88,7 @@ impl Harness {
         let db = TestDb::new().await;
         let vault = Vault::new(db.pool.clone(), &support::dev_master_key()).unwrap();
         let brokers = support::brokers();
-        let prefix = support::unique("proj");
+        let prefix = db.topic_prefix("proj");
         // A broker busy with other tests can time a creation out; try again until the deadline.
         let deadline = Instant::now() + DEADLINE;
         let topics = identity_topics(&prefix);
