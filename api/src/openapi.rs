@@ -13,7 +13,7 @@ pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
 #[openapi(
     info(
         title = "HireLedger API",
-        description = "Event-sourced hiring backend. Errors answer `{detail, code, timestamp}` with a stable `code`.\n\nCommands accept `Idempotency-Key`, answer the new aggregate `version` (also `X-Aggregate-Version`) and echo `X-Request-Id`/`X-Correlation-Id`. Reads accept `min_version` (or `X-Min-Version`) for read-your-writes and answer `X-Read-Consistency`."
+        description = "Event-sourced hiring backend. Errors answer `{detail, code, timestamp}` with a stable `code`.\n\nCommands accept `Idempotency-Key`, answer the new aggregate `version` (also `X-Aggregate-Version`) and echo `X-Request-Id`/`X-Correlation-Id`. Reads accept `min_version` (or `X-Min-Version`) for read-your-writes: they wait (2 s by default) for the read model to reach that version and answer `X-Read-Consistency: consistent`; when the wait ends first they answer 503 `READ_001` with `Retry-After` and `X-Read-Consistency: stale` (not yet), never a 404 (not found)."
     ),
     paths(
         routes::health::health,

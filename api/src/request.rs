@@ -119,7 +119,7 @@ pub fn command_response(status: StatusCode, version: u64, body: &impl Serialize)
 pub enum Consistency {
     /// The read model had applied the requested version (or none was requested).
     Consistent,
-    /// The wait timed out; the answer is what the read model has so far.
+    /// The wait timed out (only on the 503 `READ_001` answer).
     Stale,
 }
 
@@ -152,7 +152,8 @@ pub fn min_version(req: &HttpRequest, query: Option<u64>) -> Result<Option<u64>,
 }
 
 /// Read-your-writes: waits up to the configured read wait for row `id` of `kind` to reach
-/// `min_version`.
+/// `min_version`. When the wait ends first the read answers 503 `READ_001` with `Retry-After` and
+/// `X-Read-Consistency: stale`, never a 404 or an old state the client would take for the truth.
 pub async fn await_version(
     state: &AppState,
     kind: ViewKind,
@@ -163,12 +164,11 @@ pub async fn await_version(
         return Ok(Consistency::Consistent);
     };
     let min = i64::try_from(min).unwrap_or(i64::MAX);
-    let reached = wait_for_version(&state.pool, kind, id, min, state.read_wait).await?;
-    Ok(if reached {
-        Consistency::Consistent
+    if wait_for_version(&state.pool, kind, id, min, state.read_wait).await? {
+        Ok(Consistency::Consistent)
     } else {
-        Consistency::Stale
-    })
+        Err(ApiError::NotYetConsistent)
+    }
 }
 
 #[cfg(test)]

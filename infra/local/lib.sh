@@ -89,6 +89,34 @@ hl_random_hex32() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# Rust toolchain
+# ---------------------------------------------------------------------------------------------
+
+# rust-toolchain.toml pins 1.95.0. rustup cannot download toolchains on the project's machines; when
+# the pinned name is missing but the installed stable is that version, link it under the pinned
+# name (no download), and check that rustfmt and clippy are there.
+ensure_toolchain() {
+    local want have sysroot
+    want="$(sed -n 's/^channel *= *"\(.*\)"/\1/p' "$HL_REPO/rust-toolchain.toml")"
+    command -v rustup >/dev/null 2>&1 || return 0 # a plain toolchain on PATH: nothing to link
+    if ! rustup toolchain list 2>/dev/null | grep -q "^$want"; then
+        have="$(rustc +stable --version 2>/dev/null | awk '{print $2}')"
+        if [[ "$have" != "$want" ]]; then
+            hl_die "the pinned toolchain $want is not installed and stable is ${have:-missing}; install Rust $want"
+            return 1
+        fi
+        sysroot="$(rustc +stable --print sysroot)"
+        hl_log "linking the installed stable ($have) as toolchain $want"
+        rustup toolchain link "$want" "$sysroot" >/dev/null || { hl_die "rustup toolchain link failed"; return 1; }
+    fi
+    local tool
+    for tool in rustfmt clippy-driver; do
+        (cd "$HL_REPO" && rustup which "$tool" >/dev/null 2>&1) ||
+            { hl_die "$tool is missing from toolchain $want (rustup component add rustfmt clippy)"; return 1; }
+    done
+}
+
+# ---------------------------------------------------------------------------------------------
 # PostgreSQL
 # ---------------------------------------------------------------------------------------------
 
@@ -370,36 +398,12 @@ hl_tail_since_start() {
     awk '/^--- / { buf = "" } { buf = buf $0 "\n" } END { printf "%s", buf }' "$1" | tail -n 20 >&2
 }
 
-# The broker's configuration: one node that is broker and controller, loopback only, no automatic
-# topic creation (topics are code: `hireledger topics`), internal topics with one replica.
+# The broker's configuration from infra/local/kafka/server.properties.in (one node that is broker
+# and controller, loopback only, no automatic topic creation).
 hl_kafka_write_config() {
     local dir="$1" port="$2" cport="$3"
-    cat >"$dir/server.properties" <<EOF
-# Written by infra/local/lib.sh at every start; edit the script, not this file.
-process.roles=broker,controller
-node.id=1
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
-controller.listener.names=CONTROLLER
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-controller.quorum.bootstrap.servers=127.0.0.1:$cport
-inter.broker.listener.name=PLAINTEXT
-log.dirs=$dir/data
-auto.create.topics.enable=false
-delete.topic.enable=true
-num.partitions=1
-offsets.topic.replication.factor=1
-offsets.topic.num.partitions=8
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-transaction.state.log.num.partitions=8
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
-group.initial.rebalance.delay.ms=0
-num.network.threads=2
-num.io.threads=4
-num.recovery.threads.per.data.dir=1
-EOF
+    sed -e "s|@PORT@|$port|g" -e "s|@CONTROLLER_PORT@|$cport|g" -e "s|@LOG_DIR@|$dir/data|g" \
+        "$HL_REPO/infra/local/kafka/server.properties.in" >"$dir/server.properties"
 }
 
 # Reuse a broker that answers, or start Apache Kafka in the background (pid, log and data in

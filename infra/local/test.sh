@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The one test command (CI runs it too, through .ci/run):
-#   format check → domain purity → clippy -D warnings → PostgreSQL + broker → cargo test --workspace
+#   toolchain → format check → domain purity → clippy -D warnings → PostgreSQL + broker → cargo test --workspace
 #
 #   infra/local/test.sh               everything
 #   infra/local/test.sh --lint-only   format, domain purity and clippy; no services, no tests
 #
-# Services: reuses a PostgreSQL and a broker that answer, otherwise starts them (see lib.sh) and
-# leaves them running for the next run (on CI=true a broker started here is stopped at the end).
-# The e2e tests get HIRELEDGER_TEST_PG (server URL, no database) and HIRELEDGER_TEST_KAFKA.
+# Services: reuses a PostgreSQL and a broker that answer, otherwise starts them (PostgreSQL from
+# apt, Apache Kafka from Maven Central; see lib.sh) and leaves them running for the next run (on CI=true a broker started here is stopped at the end).
+# The e2e tests get HIRELEDGER_TEST_PG (server URL, no database), HIRELEDGER_TEST_KAFKA, and
+# HIRELEDGER_TEST_KAFKA_LIBS / HIRELEDGER_TEST_JAVA for the tests that run a private broker.
 # Exits non-zero on the first failure.
 set -euo pipefail
 
@@ -116,6 +117,12 @@ services() {
     start_broker
     export HIRELEDGER_TEST_PG="$HL_PG_SERVER_URL"
     export HIRELEDGER_TEST_KAFKA="$HIRELEDGER_KAFKA_BROKERS"
+    # The broker fault tests start a private Kafka of their own from the same jars (so they can
+    # stop and kill it without disturbing the shared one).
+    ensure_kafka
+    HIRELEDGER_TEST_KAFKA_LIBS="$(hl_kafka_libs)"
+    HIRELEDGER_TEST_JAVA="$(hl_java)"
+    export HIRELEDGER_TEST_KAFKA_LIBS HIRELEDGER_TEST_JAVA
     local how="already running, reused"
     if [[ "${HL_BROKER_STARTED:-}" == 1 ]]; then
         if [[ "${CI:-}" == true ]]; then
@@ -134,6 +141,7 @@ tests() {
     cargo test "${cargo_flags[@]}" --workspace --no-fail-fast
 }
 
+phase "toolchain" ensure_toolchain
 phase "fmt" fmt_check
 phase "domain purity" domain_purity
 phase "clippy" clippy

@@ -7,8 +7,8 @@
 #   infra/local/up.sh --stop          stop what --detach, the broker and a project-local cluster run
 #   options: --bind HOST:PORT (default $HIRELEDGER_BIND or 127.0.0.1:8080), --release
 #
-# First run on a fresh machine: ~20 min for the broker (tansu, built once into ~/.cache/hireledger)
-# plus 5–8 min for the workspace build. Later runs take seconds.
+# First run on a fresh machine: PostgreSQL from apt (~1 min), Apache Kafka's jars from Maven Central
+# (~15 s, cached in ~/.cache/hireledger) and the workspace build (4–8 min). Later runs take seconds.
 set -euo pipefail
 
 # shellcheck source=infra/local/lib.sh
@@ -75,6 +75,7 @@ while IFS='=' read -r key value; do
 done <"$secrets"
 
 # --- services ----------------------------------------------------------------------------------
+ensure_toolchain
 ensure_postgres
 start_broker
 export HIRELEDGER_BIND="$bind"
@@ -93,6 +94,9 @@ cargo build --quiet "${build_flags[@]}"
 # --- database and first admin -----------------------------------------------------------------------
 # One-shot set-up commands log only problems; `up` below logs at the normal level.
 HIRELEDGER_LOG="${HIRELEDGER_LOG:-warn}" "$bin" migrate
+# The event topics as code: created with their partitions and settings, then checked.
+HIRELEDGER_LOG="${HIRELEDGER_LOG:-warn}" "$bin" topics >/dev/null ||
+    hl_die "the event topics could not be created or differ from their definition (run: $bin topics)"
 
 admin_email="admin@hireledger.local"
 creds="$state/admin-credentials"

@@ -15,7 +15,9 @@ pub const USER_STATUSES: &[&str] = &["ACTIVE", "DEACTIVATED", "ERASED"];
 /// Roles in `rm_users.role`.
 pub const ROLES: &[&str] = &["SYSTEM_ADMIN", "HR", "EMPLOYEE", "CANDIDATE"];
 
-/// Poll interval of [`wait_for_version`].
+/// First and longest poll interval of [`wait_for_version`]: a read usually waits a few
+/// milliseconds for the projector, so it looks again soon, then backs off.
+const WAIT_STEP_MIN: Duration = Duration::from_millis(2);
 const WAIT_STEP: Duration = Duration::from_millis(25);
 
 #[derive(Debug, thiserror::Error)]
@@ -217,7 +219,7 @@ pub async fn list_users(
 }
 
 /// Waits until the row `id` of `kind` has applied at least `min_version` (read-your-writes after a
-/// command). Polls every 25 ms; `false` when `timeout` passes first.
+/// command). Polls after 2 ms, doubling up to every 25 ms; `false` when `timeout` passes first.
 #[tracing::instrument(skip(pool))]
 pub async fn wait_for_version(
     pool: &PgPool,
@@ -232,6 +234,7 @@ pub async fn wait_for_version(
         ViewKind::Pipeline => "SELECT version FROM rm_pipeline_versions WHERE aggregate_id = $1",
     };
     let deadline = tokio::time::Instant::now() + timeout;
+    let mut step = WAIT_STEP_MIN;
     loop {
         let version: Option<i64> = sqlx::query_scalar(sql)
             .bind(id)
@@ -244,6 +247,7 @@ pub async fn wait_for_version(
         if now >= deadline {
             return Ok(false);
         }
-        tokio::time::sleep(WAIT_STEP.min(deadline - now)).await;
+        tokio::time::sleep(step.min(deadline - now)).await;
+        step = (step * 2).min(WAIT_STEP);
     }
 }

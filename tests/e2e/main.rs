@@ -6,8 +6,10 @@
 mod api;
 mod crash;
 mod erasure;
+mod faults;
 mod list_plans;
 mod pipeline;
+mod private_kafka;
 mod projections;
 mod relay;
 mod support;

@@ -127,13 +127,25 @@ pub fn header<M: rdkafka::Message>(msg: &M, name: &str) -> Option<String> {
 /// A consumer in a fresh group reading `topics` from the start. The topics are created first
 /// (idempotently, as the relay creates them): the broker creates no topic on its own, and a
 /// subscription to a topic that does not exist yet fails instead of waiting.
-pub async fn topic_consumer(topics: &[String], partitions: i32) -> rdkafka::consumer::StreamConsumer {
+pub async fn topic_consumer(
+    topics: &[String],
+    partitions: i32,
+) -> rdkafka::consumer::StreamConsumer {
+    topic_consumer_on(&brokers(), topics, partitions).await
+}
+
+/// [`topic_consumer`] on the broker at `kafka_brokers`.
+pub async fn topic_consumer_on(
+    kafka_brokers: &str,
+    topics: &[String],
+    partitions: i32,
+) -> rdkafka::consumer::StreamConsumer {
     use rdkafka::consumer::Consumer as _;
-    hireledger_infra::kafka::ensure_topics(&brokers(), topics, partitions)
+    hireledger_infra::kafka::ensure_topics(kafka_brokers, topics, partitions)
         .await
         .expect("create the test topics");
     let consumer: rdkafka::consumer::StreamConsumer =
-        hireledger_infra::kafka::consumer_config(&brokers(), &unique("check"))
+        hireledger_infra::kafka::consumer_config(kafka_brokers, &unique("check"))
             .create()
             .expect("create a consumer");
     let names: Vec<&str> = topics.iter().map(String::as_str).collect();
@@ -262,9 +274,15 @@ pub async fn spawn_app() -> TestApp {
 
 /// [`spawn_app`] with chosen API settings.
 pub async fn spawn_app_with(settings: hireledger_api::ApiSettings) -> TestApp {
+    spawn_app_on(settings, brokers()).await
+}
+
+/// [`spawn_app`] with chosen API settings on the broker at `kafka_brokers`.
+pub async fn spawn_app_on(settings: hireledger_api::ApiSettings, kafka_brokers: String) -> TestApp {
     use hireledger_commands::identity::{Identity, NewUser};
     let db = TestDb::new().await;
-    let common = common_settings(&db, &db.topic_prefix("api"));
+    let mut common = common_settings(&db, &db.topic_prefix("api"));
+    common.kafka_brokers = kafka_brokers;
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
     let mut tasks = start_pipeline(db.pool.clone(), &common, stop_rx.clone());
     let (address, api) = start_api(db.pool.clone(), common.clone(), settings.clone(), stop_rx);
@@ -344,5 +362,124 @@ impl TestApp {
             .fetch_one(&self.pool)
             .await
             .expect("count events")
+    }
+}
+
+/// Asserts that the list totals the projector keeps (`rm_list_counts`) equal real counts of the
+/// read-model rows, per company and per status (rows at zero count as absent).
+pub async fn assert_list_counts_exact(pool: &PgPool) {
+    let diff: Vec<(Uuid, String, String, i64, i64)> = sqlx::query_as(
+        "WITH actual AS (
+             SELECT company_id, 'candidates' AS list, '' AS status, count(*) AS n
+               FROM rm_candidates GROUP BY company_id
+             UNION ALL
+             SELECT company_id, l, s, count(*) FROM (
+                 SELECT company_id, 'jobs' AS l, status FROM rm_jobs
+                 UNION ALL SELECT company_id, 'applications', status FROM rm_applications
+                 UNION ALL SELECT company_id, 'interviews', status FROM rm_interviews) r,
+               LATERAL (VALUES (''), (r.status)) v(s)
+              GROUP BY company_id, l, s),
+         kept AS (SELECT company_id, list, status, n FROM rm_list_counts WHERE n <> 0)
+         SELECT coalesce(a.company_id, k.company_id), coalesce(a.list, k.list),
+                coalesce(a.status, k.status), coalesce(k.n, 0), coalesce(a.n, 0)
+           FROM actual a FULL JOIN kept k
+             ON (a.company_id, a.list, a.status) = (k.company_id, k.list, k.status)
+          WHERE a.n IS DISTINCT FROM k.n",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("compare list counts");
+    assert!(
+        diff.is_empty(),
+        "kept list totals differ from the rows (company, list, status, kept, actual): {diff:?}"
+    );
+}
+
+/// What [`company_spine_agrees`] found.
+#[derive(Debug)]
+pub struct SpineAgreement {
+    /// Company events in the store, each found on Kafka.
+    pub events: usize,
+    /// Copies on Kafka beyond the first (at-least-once delivery), deduplicated by the projector.
+    pub redelivered: u32,
+    /// Rows of the read model, equal to a rebuild from the store.
+    pub rows: i64,
+    pub md5: String,
+}
+
+/// The event store, the `<prefix>.company` topic on `kafka_brokers` and the company read model
+/// agree: every stored event is on Kafka (at least once, nothing else), and the read model equals
+/// a rebuild from the store, with each event applied exactly once (`events_applied`). Panics
+/// otherwise. For the crash and broker-fault tests, whose load registers companies and rejects
+/// some of them.
+pub async fn company_spine_agrees(
+    pool: &PgPool,
+    kafka_brokers: &str,
+    prefix: &str,
+) -> SpineAgreement {
+    use rdkafka::Message as _;
+    use std::collections::{HashMap, HashSet};
+    let stored: HashSet<(String, i64)> = sqlx::query_as::<_, (String, i64)>(
+        "SELECT aggregate_id, sequence FROM events WHERE aggregate_type = 'company'",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+    .into_iter()
+    .collect();
+    let consumer = topic_consumer_on(kafka_brokers, &[format!("{prefix}.company")], 3).await;
+    let mut seen: HashMap<(String, i64), u32> = HashMap::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while seen.len() < stored.len() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "only {} of {} events found on Kafka",
+            seen.len(),
+            stored.len()
+        );
+        let Ok(Ok(msg)) =
+            tokio::time::timeout(std::time::Duration::from_secs(5), consumer.recv()).await
+        else {
+            continue;
+        };
+        let key = String::from_utf8(msg.key().unwrap().to_vec()).unwrap();
+        let seq: i64 = header(&msg, "hl_sequence").unwrap().parse().unwrap();
+        *seen.entry((key, seq)).or_default() += 1;
+    }
+    let on_kafka: HashSet<_> = seen.keys().cloned().collect();
+    assert_eq!(on_kafka, stored, "Kafka holds exactly the stored events");
+
+    let rebuild_sql = "SELECT aggregate_id::uuid AS id,
+              CASE (array_agg(event_type ORDER BY sequence DESC))[1]
+                   WHEN 'CompanyRegistrationRequested' THEN 'PENDING'
+                   WHEN 'CompanyRegistrationRejected' THEN 'REJECTED'
+                   WHEN 'CompanyApproved' THEN 'ACTIVE' END AS status,
+              max(sequence) AS version, count(*) AS applied
+         FROM events WHERE aggregate_type = 'company' GROUP BY aggregate_id";
+    let checksum = |sql: &str| {
+        let sql = format!(
+            "SELECT count(*), md5(string_agg(id::text || ':' || coalesce(status, '?') || ':' || version || ':' || applied, ',' ORDER BY id)) FROM ({sql}) r"
+        );
+        async move {
+            sqlx::query_as::<_, (i64, Option<String>)>(&sql)
+                .fetch_one(pool)
+                .await
+                .unwrap()
+        }
+    };
+    let expected = checksum(rebuild_sql).await;
+    let actual = checksum(
+        "SELECT company_id AS id, status, version, events_applied AS applied FROM rm_companies",
+    )
+    .await;
+    assert_eq!(
+        actual, expected,
+        "read model differs from a rebuild from the event store"
+    );
+    SpineAgreement {
+        events: stored.len(),
+        redelivered: seen.values().map(|n| n - 1).sum(),
+        rows: actual.0,
+        md5: actual.1.unwrap_or_default(),
     }
 }

@@ -72,6 +72,10 @@ pub enum ApiError {
     Pipeline(PipelineRefusal),
     #[error("service temporarily unavailable")]
     Unavailable(#[source] anyhow::Error),
+    /// Read-your-writes: the read model had not reached the requested `min_version` when the
+    /// read wait ended. "Not yet", as opposed to a 404 "not found".
+    #[error("the read model has not reached the requested version yet; retry shortly")]
+    NotYetConsistent,
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
     #[error("no such resource")]
@@ -127,6 +131,7 @@ fn code_and_status(e: &ApiError) -> (&'static str, StatusCode) {
         A::User(U::Erased) => ("USER_009", S::CONFLICT),
         A::User(U::NothingToChange) => ("USER_010", S::UNPROCESSABLE_ENTITY),
         A::Unavailable(_) => ("SYS_001", S::SERVICE_UNAVAILABLE),
+        A::NotYetConsistent => ("READ_001", S::SERVICE_UNAVAILABLE),
         A::Internal(_) | A::Company(C::WrongDataSubject) | A::User(U::WrongDataSubject) => {
             ("SYS_002", S::INTERNAL_SERVER_ERROR)
         }
@@ -168,6 +173,7 @@ impl ApiError {
         match self {
             Self::RateLimited { retry_after_secs } => Some((*retry_after_secs).max(1)),
             Self::Unavailable(_) => Some(UNAVAILABLE_RETRY_AFTER_SECS),
+            Self::NotYetConsistent => Some(1),
             _ => None,
         }
     }
@@ -200,6 +206,9 @@ impl ApiError {
             Self::Unavailable(cause) => {
                 tracing::warn!(code, error = format!("{cause:#}"), "dependency unavailable");
             }
+            Self::NotYetConsistent => {
+                tracing::info!(code, "read model behind the requested version")
+            }
             e if e.status_code().is_server_error() => {
                 tracing::error!(code, error = %e, "internal error");
             }
@@ -219,6 +228,9 @@ impl ResponseError for ApiError {
         let mut res = HttpResponse::build(self.status_code());
         if let Some(secs) = self.retry_after() {
             res.insert_header((header::RETRY_AFTER, HeaderValue::from(secs)));
+        }
+        if matches!(self, Self::NotYetConsistent) {
+            res.insert_header(crate::request::Consistency::Stale.header());
         }
         let body = self.body();
         // RFC 3339 with a fixed precision keeps bodies stable for clients that parse them.
@@ -362,6 +374,7 @@ mod tests {
             ApiError::Unauthenticated,
             ApiError::Disabled,
             ApiError::WrongPassword,
+            ApiError::NotYetConsistent,
             ApiError::RateLimited {
                 retry_after_secs: 3,
             },
@@ -475,5 +488,21 @@ mod tests {
         let r = ApiError::Unavailable(anyhow::anyhow!("db")).error_response();
         assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert!(r.headers().contains_key(header::RETRY_AFTER));
+    }
+
+    #[test]
+    fn not_yet_consistent_is_503_stale_with_retry_after() {
+        let r = ApiError::NotYetConsistent.error_response();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            r.headers().get(header::RETRY_AFTER).map(|v| v.as_bytes()),
+            Some(&b"1"[..])
+        );
+        assert_eq!(
+            r.headers()
+                .get(crate::request::X_READ_CONSISTENCY)
+                .map(|v| v.as_bytes()),
+            Some(&b"stale"[..])
+        );
     }
 }

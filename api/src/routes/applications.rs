@@ -447,7 +447,9 @@ pub async fn list(
         ("X-Min-Version" = Option<u64>, Header, description = "Same as `min_version`")),
     responses(
         (status = 200, body = ApplicationDto,
-            headers(("X-Read-Consistency" = String, description = "`consistent` or `stale`"))),
+            headers(("X-Read-Consistency" = String, description = "`consistent`"))),
+        (status = 503, description = "Not yet: the read model has not reached `min_version` within the read wait (READ_001); retry after `Retry-After` seconds. Distinct from 404, which means the resource does not exist at that version", body = ApiError,
+            headers(("Retry-After" = u64, description = "Seconds to wait"), ("X-Read-Consistency" = String, description = "`stale`"))),
         (status = 403, description = "Not HR, admin or employee (AUTH_003)", body = ApiError),
         (status = 404, description = "No such application you may see (APP_001)", body = ApiError),
     ),

@@ -359,7 +359,9 @@ pub async fn create(
         ("X-Min-Version" = Option<u64>, Header, description = "Same as `min_version`")),
     responses(
         (status = 200, body = JobDetailDto,
-            headers(("X-Read-Consistency" = String, description = "`consistent` or `stale`"))),
+            headers(("X-Read-Consistency" = String, description = "`consistent`"))),
+        (status = 503, description = "Not yet: the read model has not reached `min_version` within the read wait (READ_001); retry after `Retry-After` seconds. Distinct from 404, which means the resource does not exist at that version", body = ApiError,
+            headers(("Retry-After" = u64, description = "Seconds to wait"), ("X-Read-Consistency" = String, description = "`stale`"))),
         (status = 403, description = "CANDIDATE (AUTH_003)", body = ApiError),
         (status = 404, description = "No such job in your tenant (JOB_001)", body = ApiError),
     ),

@@ -1,6 +1,9 @@
 //! Applications (`rm_applications`) with their candidate's name and the job's title.
 
-use super::{APPLICATION_STATUSES, Conds, EXPLAIN, like_term, push_contains, run_explain};
+use super::{
+    APPLICATION_STATUSES, Conds, EXPLAIN, kept_total, like_term, no_text, push_contains,
+    run_explain,
+};
 use crate::queries::{Page, QueryError, check_filter, check_page, offset, page_of};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -59,6 +62,28 @@ pub struct ApplicationFilter {
     pub applied_to: Option<DateTime<Utc>>,
 }
 
+impl ApplicationFilter {
+    /// The company and status, when this is its whole list or one status of it (totals kept in
+    /// `rm_list_counts`).
+    fn kept(&self) -> Option<(Uuid, Option<&str>)> {
+        let Self {
+            company_id: Some(company_id),
+            job_id: None,
+            candidate_id: None,
+            status,
+            assigned_to: None,
+            candidate_user_id: None,
+            q,
+            applied_from: None,
+            applied_to: None,
+        } = self
+        else {
+            return None;
+        };
+        no_text(q.as_ref()).then_some((*company_id, status.as_deref()))
+    }
+}
+
 /// Order of [`list_applications`].
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub enum ApplicationSort {
@@ -103,10 +128,15 @@ pub async fn list_applications(
     page_size: u32,
 ) -> Result<Page<ApplicationView>, QueryError> {
     validate(filter, page, page_size)?;
-    let mut count = QueryBuilder::new("SELECT count(*)");
-    count.push(APPLICATION_FROM);
-    push_where(&mut count, filter);
-    let total: i64 = count.build_query_scalar().fetch_one(pool).await?;
+    let total = match filter.kept() {
+        Some((company_id, status)) => kept_total(pool, company_id, "applications", status).await?,
+        None => {
+            let mut count = QueryBuilder::new("SELECT count(*)");
+            count.push(APPLICATION_FROM);
+            push_where(&mut count, filter);
+            count.build_query_scalar().fetch_one(pool).await?
+        }
+    };
 
     let mut list = QueryBuilder::new("");
     push_list(&mut list, filter, sort, page, page_size);

@@ -1,6 +1,8 @@
 //! Candidates (`rm_candidates`).
 
-use super::{CANDIDATE_SOURCES, Conds, EXPLAIN, like_term, push_contains, run_explain};
+use super::{
+    CANDIDATE_SOURCES, Conds, EXPLAIN, kept_total, like_term, no_text, push_contains, run_explain,
+};
 use crate::queries::{Page, QueryError, check_filter, check_page, offset, page_of};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -59,6 +61,26 @@ pub struct CandidateFilter {
     pub user_id: Option<Uuid>,
 }
 
+impl CandidateFilter {
+    /// The company, when this is its whole list (its total is kept in `rm_list_counts`).
+    fn kept(&self) -> Option<Uuid> {
+        let Self {
+            company_id: Some(company_id),
+            assigned_to: None,
+            q,
+            tag: None,
+            source: None,
+            created_from: None,
+            created_to: None,
+            user_id: None,
+        } = self
+        else {
+            return None;
+        };
+        no_text(q.as_ref()).then_some(*company_id)
+    }
+}
+
 /// Order of [`list_candidates`].
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub enum CandidateSort {
@@ -99,9 +121,14 @@ pub async fn list_candidates(
     page_size: u32,
 ) -> Result<Page<CandidateView>, QueryError> {
     validate(filter, page, page_size)?;
-    let mut count = QueryBuilder::new("SELECT count(*) FROM rm_candidates");
-    push_where(&mut count, filter);
-    let total: i64 = count.build_query_scalar().fetch_one(pool).await?;
+    let total = match filter.kept() {
+        Some(company_id) => kept_total(pool, company_id, "candidates", None).await?,
+        None => {
+            let mut count = QueryBuilder::new("SELECT count(*) FROM rm_candidates");
+            push_where(&mut count, filter);
+            count.build_query_scalar().fetch_one(pool).await?
+        }
+    };
 
     let mut list = QueryBuilder::new("");
     push_list(&mut list, filter, sort, page, page_size);

@@ -1,7 +1,7 @@
 //! Interviews (`rm_interviews`), interviewers' feedback (`rm_interview_feedback`) and the results
 //! a candidate may see once released.
 
-use super::{Conds, EXPLAIN, INTERVIEW_STATUSES, run_explain};
+use super::{Conds, EXPLAIN, INTERVIEW_STATUSES, kept_total, run_explain};
 use crate::queries::{Page, QueryError, check_filter, check_page, offset, page_of};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -116,6 +116,30 @@ pub struct InterviewFilter {
     pub results_released: Option<bool>,
 }
 
+impl InterviewFilter {
+    /// The company and status, when this is its whole list or one status of it (totals kept in
+    /// `rm_list_counts`).
+    fn kept(&self) -> Option<(Uuid, Option<&str>)> {
+        let Self {
+            company_id: Some(company_id),
+            job_id: None,
+            interviewer_id: None,
+            candidate_user_id: None,
+            application_id: None,
+            candidate_id: None,
+            status,
+            from: None,
+            to: None,
+            awaiting_feedback: false,
+            results_released: None,
+        } = self
+        else {
+            return None;
+        };
+        Some((*company_id, status.as_deref()))
+    }
+}
+
 /// Order of [`list_interviews`].
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub enum InterviewSort {
@@ -199,10 +223,15 @@ pub async fn list_interviews(
     page_size: u32,
 ) -> Result<Page<InterviewView>, QueryError> {
     validate(filter, page, page_size)?;
-    let mut count = QueryBuilder::new("SELECT count(*)");
-    count.push(INTERVIEW_FROM);
-    push_where(&mut count, filter);
-    let total: i64 = count.build_query_scalar().fetch_one(pool).await?;
+    let total = match filter.kept() {
+        Some((company_id, status)) => kept_total(pool, company_id, "interviews", status).await?,
+        None => {
+            let mut count = QueryBuilder::new("SELECT count(*)");
+            count.push(INTERVIEW_FROM);
+            push_where(&mut count, filter);
+            count.build_query_scalar().fetch_one(pool).await?
+        }
+    };
 
     let mut list = QueryBuilder::new("");
     push_list(&mut list, filter, sort, page, page_size);

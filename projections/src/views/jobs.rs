@@ -1,6 +1,8 @@
 //! Jobs and their interview questions (`rm_jobs`, `rm_job_questions`).
 
-use super::{Conds, EMPLOYMENT_TYPES, EXPLAIN, JOB_STATUSES, like_term, run_explain};
+use super::{
+    Conds, EMPLOYMENT_TYPES, EXPLAIN, JOB_STATUSES, kept_total, like_term, no_text, run_explain,
+};
 use crate::queries::{Page, QueryError, check_filter, check_page, offset, page_of};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -80,6 +82,24 @@ pub struct JobFilter {
     pub employment_type: Option<String>,
 }
 
+impl JobFilter {
+    /// The company and status, when this is its whole list or one status of it (totals kept in
+    /// `rm_list_counts`).
+    fn kept(&self) -> Option<(Uuid, Option<&str>)> {
+        let Self {
+            company_id: Some(company_id),
+            status,
+            q,
+            department: None,
+            employment_type: None,
+        } = self
+        else {
+            return None;
+        };
+        no_text(q.as_ref()).then_some((*company_id, status.as_deref()))
+    }
+}
+
 /// Order of [`list_jobs`].
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub enum JobSort {
@@ -131,9 +151,14 @@ pub async fn list_jobs(
     page_size: u32,
 ) -> Result<Page<JobView>, QueryError> {
     validate(filter, page, page_size)?;
-    let mut count = QueryBuilder::new("SELECT count(*) FROM rm_jobs");
-    push_where(&mut count, filter);
-    let total: i64 = count.build_query_scalar().fetch_one(pool).await?;
+    let total = match filter.kept() {
+        Some((company_id, status)) => kept_total(pool, company_id, "jobs", status).await?,
+        None => {
+            let mut count = QueryBuilder::new("SELECT count(*) FROM rm_jobs");
+            push_where(&mut count, filter);
+            count.build_query_scalar().fetch_one(pool).await?
+        }
+    };
 
     let mut list = QueryBuilder::new("");
     push_list(&mut list, filter, sort, page, page_size);

@@ -109,6 +109,30 @@ impl Conds {
 
 /// `q` trimmed, with the `LIKE` wildcards `%`, `_` and the escape character `\` escaped; `None`
 /// when blank.
+/// The exact total of a company's list (optionally one status of it), kept by the projector in
+/// `rm_list_counts` in the same transaction as the rows: a first page costs what its rows cost.
+async fn kept_total(
+    pool: &PgPool,
+    company_id: uuid::Uuid,
+    list: &str,
+    status: Option<&str>,
+) -> Result<i64, QueryError> {
+    let n: Option<i64> = sqlx::query_scalar(
+        "SELECT n FROM rm_list_counts WHERE company_id = $1 AND list = $2 AND status = $3",
+    )
+    .bind(company_id)
+    .bind(list)
+    .bind(status.unwrap_or(""))
+    .fetch_optional(pool)
+    .await?;
+    Ok(n.unwrap_or(0))
+}
+
+/// `q` filters nothing (absent or blank).
+fn no_text(q: Option<&String>) -> bool {
+    q.is_none_or(|q| q.trim().is_empty())
+}
+
 fn like_term(q: Option<&str>) -> Option<String> {
     let q = q?.trim();
     if q.is_empty() {

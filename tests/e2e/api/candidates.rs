@@ -645,6 +645,14 @@ async fn deleting_candidates_removes_them_from_every_read_model() {
     b.hr.candidate(other, other_v).await.assert_ok(200);
     // The deleted e-mails are free again.
     add(&a.hr, candidate_body("Bulk One Again", "one@shred.example")).await;
+    // The list's total is kept by the projector, and stays exact through creations and deletions.
+    crate::support::assert_list_counts_exact(&app.pool).await;
+    let listed = a.hr.get("/api/v1/candidates?page_size=100").await;
+    let body = listed.assert_ok(200);
+    assert_eq!(
+        body["total"].as_u64(),
+        Some(body["items"].as_array().map_or(0, |v| v.len() as u64))
+    );
 }
 
 /// The import file: two valid rows, a bad e-mail (line 3), a bad experience (line 4), a wrong

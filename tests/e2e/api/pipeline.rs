@@ -865,4 +865,6 @@ async fn withdrawals_rejections_and_ai_interviews() {
     hr.get("/api/v1/interviews/not-a-uuid")
         .await
         .assert_error(404, "NOT_FOUND");
+    // Totals per company and status, kept by the projector, equal the rows through every change.
+    support::assert_list_counts_exact(&app.pool).await;
 }
