@@ -41,6 +41,29 @@ pub fn consumer_config(brokers: &str, group_id: &str) -> ClientConfig {
     c
 }
 
+/// Session timeout of group members: a member that stops heartbeating (killed, partitioned away)
+/// loses its partitions this long after its last heartbeat. 6 s is the broker's smallest allowed
+/// value by default (`group.min.session.timeout.ms`).
+pub const GROUP_SESSION_TIMEOUT_MS: u32 = 6000;
+
+/// A member of consumer group `group_id` that lets the broker assign partitions (`subscribe`):
+/// for workers and analysts, which scale by joining the group. Offsets are committed to Kafka
+/// only when the caller stores them (at-least-once). Projectors do not use this: they keep their
+/// offsets in Postgres and share partitions through leases (see `projections::runner`).
+pub fn group_consumer_config(brokers: &str, group_id: &str) -> ClientConfig {
+    let mut c = ClientConfig::new();
+    c.set("bootstrap.servers", brokers)
+        .set("group.id", group_id)
+        .set("enable.auto.commit", "true")
+        .set("enable.auto.offset.store", "false")
+        .set("auto.offset.reset", "earliest")
+        .set("session.timeout.ms", GROUP_SESSION_TIMEOUT_MS.to_string())
+        .set("heartbeat.interval.ms", "1000")
+        .set("partition.assignment.strategy", "cooperative-sticky")
+        .set("enable.partition.eof", "false");
+    c
+}
+
 /// Settings of every event topic. The topics are the analysts' and the replays' source: nothing
 /// is deleted by age or size, and nothing is compacted away.
 pub const EVENT_TOPIC_CONFIG: &[(&str, &str)] = &[

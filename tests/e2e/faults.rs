@@ -44,7 +44,7 @@ async fn command(identity: &Identity, tag: &str, i: usize) {
         )
         .await
         .expect("a command is accepted whatever the broker does");
-    if i % 3 == 0 {
+    if i.is_multiple_of(3) {
         identity
             .reject_company(
                 Actor::System,

@@ -7,6 +7,7 @@ mod api;
 mod crash;
 mod erasure;
 mod faults;
+mod groups;
 mod list_plans;
 mod pipeline;
 mod private_kafka;
