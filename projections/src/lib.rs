@@ -10,12 +10,14 @@
 //!   interviews) from `<prefix>.job`, `.candidate`, `.application`, `.interview`
 //!   ([`pipeline_topics`]); [`run_pipeline`] wires it like [`run_identity`].
 //! - [`views`]: the pipeline's list, detail and dashboard queries.
+//! - [`rebuild`]: a read model rebuilt from offset 0 into fresh tables, then switched to.
 //! - [`queries`]: what the API reads (views, paged lists, [`queries::wait_for_version`]).
 
 pub mod envelope;
 pub mod identity;
 pub mod pipeline;
 pub mod queries;
+pub mod rebuild;
 pub mod runner;
 pub mod views;
 
