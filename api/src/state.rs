@@ -2,6 +2,7 @@
 
 use crate::auth::jwt::JwtKeys;
 use crate::auth::rate_limit::LoginLimiter;
+use crate::auth::rights::RightsCache;
 use crate::settings::ApiSettings;
 use anyhow::Context as _;
 use hireledger_commands::idempotency::IdempotencyStore;
@@ -23,6 +24,7 @@ pub struct AppState {
     pub idempotency: IdempotencyStore,
     pub jwt: JwtKeys,
     pub limiter: Arc<LoginLimiter>,
+    pub rights: Arc<RightsCache>,
     pub kafka_brokers: String,
     pub cookie_secure: bool,
     pub refresh_ttl: Duration,
@@ -47,6 +49,7 @@ impl AppState {
                 settings.login_per_ip_per_minute,
                 settings.login_per_email_per_minute,
             )),
+            rights: Arc::new(RightsCache::default()),
             kafka_brokers: common.kafka_brokers.clone(),
             cookie_secure: settings.cookie_secure,
             refresh_ttl: settings.refresh_token_ttl(),

@@ -46,6 +46,10 @@ pub enum ApiError {
     Disabled,
     #[error("current password is wrong")]
     WrongPassword,
+    /// The token was issued before the account's rights changed (deactivation, erasure, role or
+    /// password change, company deactivation).
+    #[error("session revoked; refresh or sign in again")]
+    SessionRevoked,
     #[error("too many requests; retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     #[error(transparent)]
@@ -102,6 +106,7 @@ fn code_and_status(e: &ApiError) -> (&'static str, StatusCode) {
         A::Disabled => ("AUTH_006", S::FORBIDDEN),
         A::WrongPassword => ("AUTH_007", S::FORBIDDEN),
         A::RateLimited { .. } => ("RATE_001", S::TOO_MANY_REQUESTS),
+        A::SessionRevoked => ("AUTH_008", S::UNAUTHORIZED),
         A::Validation(_) => ("VAL_001", S::UNPROCESSABLE_ENTITY),
         A::Malformed(_) => ("REQ_001", S::BAD_REQUEST),
         A::IdempotencyMismatch => ("REQ_002", S::UNPROCESSABLE_ENTITY),
@@ -362,6 +367,7 @@ mod tests {
             ApiError::Unauthenticated,
             ApiError::Disabled,
             ApiError::WrongPassword,
+            ApiError::SessionRevoked,
             ApiError::RateLimited {
                 retry_after_secs: 3,
             },

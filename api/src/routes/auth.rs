@@ -282,7 +282,9 @@ pub async fn change_password(
             new_password,
             &metadata(&req, &actor),
         )
-        .await?;
+        .await;
+    state.rights.forget_all();
+    let committed = committed?;
     state.sessions.revoke_user(auth.user_id).await?;
     let body = UserCommandResponse {
         user_id: auth.user_id,

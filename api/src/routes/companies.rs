@@ -337,10 +337,12 @@ pub async fn deactivate(
     body: web::Json<ReasonRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let reason = body.into_inner().reason;
-    admin_company_command(&state, &auth, &req, id.into_inner(), |actor| {
+    let done = admin_company_command(&state, &auth, &req, id.into_inner(), |actor| {
         CompanyCommand::Deactivate { actor, reason }
     })
-    .await
+    .await;
+    state.rights.forget_all();
+    done
 }
 
 /// Reactivate a deactivated company (SYSTEM_ADMIN).

@@ -322,7 +322,9 @@ pub async fn patch(
     }
     if let Some(role) = role {
         let command = UserCommand::ChangeRole { actor, role };
-        match state.identity.user_command(id, command, &meta).await {
+        let changed = state.identity.user_command(id, command, &meta).await;
+        state.rights.forget_all();
+        match changed {
             Ok(c) => version = Some(c.version),
             Err(e) if nothing(&e) && version.is_some() => {}
             Err(e) => return Err(e.into()),
@@ -355,7 +357,9 @@ pub async fn deactivate(
     let version = manage_user(&state, &auth, &req, id, |actor| UserCommand::Deactivate {
         actor,
     })
-    .await?;
+    .await;
+    state.rights.forget_all();
+    let version = version?;
     state.sessions.revoke_user(id).await?;
     Ok(user_done(id, version))
 }
@@ -414,6 +418,7 @@ pub async fn erase(
     let committed = state
         .identity
         .erase_user(actor, id, &metadata(&req, &actor))
-        .await?;
-    Ok(user_done(id, committed.version))
+        .await;
+    state.rights.forget_all();
+    Ok(user_done(id, committed?.version))
 }

@@ -2,6 +2,7 @@
 
 use super::{Identity, IdentityError, emails};
 use crate::passwords;
+use crate::sessions::{self, SessionGenerations};
 use hireledger_domain::company::CompanyStatus;
 use hireledger_domain::user::UserStatus;
 use hireledger_domain::{EmailAddress, Role};
@@ -13,6 +14,9 @@ pub struct AuthenticatedUser {
     pub user_id: Uuid,
     pub role: Role,
     pub company_id: Option<Uuid>,
+    /// The session generations read before the account was checked: a token issued with them
+    /// dies at the next deactivation, erasure, role or password change.
+    pub generations: SessionGenerations,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +64,12 @@ impl Identity {
 
     /// The user's current role and company, if they (and their company) may act now.
     pub async fn current_user(&self, user_id: Uuid) -> Result<AuthenticatedUser, LoginError> {
+        // Each generation is read before the state it guards: a change committed after the read
+        // bumps it past the token's.
+        let user_generation = sessions::generations(&self.pool, user_id, None)
+            .await
+            .map_err(IdentityError::from)?
+            .user;
         let (user, _) = self
             .users
             .load(&user_id.to_string())
@@ -71,7 +81,12 @@ impl Identity {
             UserStatus::None | UserStatus::Erased => return Err(LoginError::InvalidCredentials),
         }
         let role = user.role.ok_or(LoginError::InvalidCredentials)?;
+        let mut company_generation = 0;
         if let Some(cid) = user.company_id {
+            company_generation = sessions::generations(&self.pool, user_id, Some(cid))
+                .await
+                .map_err(IdentityError::from)?
+                .company;
             let (company, _) = self
                 .companies
                 .load(&cid.to_string())
@@ -85,6 +100,10 @@ impl Identity {
             user_id,
             role,
             company_id: user.company_id,
+            generations: SessionGenerations {
+                user: user_generation,
+                company: company_generation,
+            },
         })
     }
 

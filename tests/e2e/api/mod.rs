@@ -14,6 +14,7 @@ mod jobs;
 mod pipeline;
 mod portals;
 mod public;
+mod rights;
 mod users;
 
 use crate::support::{ADMIN_PASSWORD, TestApp};
