@@ -1,6 +1,7 @@
 //! Authentication: access tokens ([`jwt`]), the [`AuthUser`] extractor, rights checks on each
-//! request ([`rights`]), login rate limits ([`rate_limit`]).
+//! request ([`rights`]), rate limits ([`rate_limit`]) keyed by the client's address ([`client`]).
 
+pub mod client;
 pub mod jwt;
 pub mod rate_limit;
 pub mod rights;

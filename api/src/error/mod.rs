@@ -72,6 +72,10 @@ pub enum ApiError {
     User(UserError),
     #[error("e-mail address already in use")]
     EmailTaken,
+    #[error("verification link unknown, already used or expired")]
+    VerificationInvalid,
+    #[error("the account's e-mail address is not verified yet")]
+    EmailNotVerified,
     #[error(transparent)]
     Pipeline(PipelineRefusal),
     #[error("service temporarily unavailable")]
@@ -131,6 +135,8 @@ fn code_and_status(e: &ApiError) -> (&'static str, StatusCode) {
         A::User(U::AlreadyActive) => ("USER_008", S::CONFLICT),
         A::User(U::Erased) => ("USER_009", S::CONFLICT),
         A::User(U::NothingToChange) => ("USER_010", S::UNPROCESSABLE_ENTITY),
+        A::VerificationInvalid => ("USER_011", S::GONE),
+        A::EmailNotVerified => ("USER_012", S::FORBIDDEN),
         A::Unavailable(_) => ("SYS_001", S::SERVICE_UNAVAILABLE),
         A::Internal(_) | A::Company(C::WrongDataSubject) | A::User(U::WrongDataSubject) => {
             ("SYS_002", S::INTERNAL_SERVER_ERROR)
@@ -263,6 +269,7 @@ impl From<IdentityError> for ApiError {
             IdentityError::Invalid(v) => Self::Validation(v),
             IdentityError::EmailTaken => Self::EmailTaken,
             IdentityError::WrongPassword => Self::WrongPassword,
+            IdentityError::VerificationInvalid => Self::VerificationInvalid,
             IdentityError::Company(c) => Self::Company(c),
             IdentityError::User(u) => Self::User(u),
             IdentityError::Conflict => Self::Conflict,
@@ -381,6 +388,8 @@ mod tests {
             ApiError::IdempotencyInProgress,
             ApiError::Conflict,
             ApiError::EmailTaken,
+            ApiError::VerificationInvalid,
+            ApiError::EmailNotVerified,
             ApiError::Unavailable(anyhow::anyhow!("down")),
             ApiError::Internal(anyhow::anyhow!("secret cause")),
             ApiError::RouteNotFound,

@@ -5,10 +5,12 @@ mod companies;
 mod emails;
 mod login;
 mod users;
+mod verification;
 
 pub use companies::{ApprovedCompany, CompanyProfileChange, RegisterCompany, RegisteredCompany};
 pub use login::{AuthenticatedUser, LoginError};
 pub use users::{CreatedUser, NewUser, UserProfileChange};
+pub use verification::{VERIFICATION_TTL, VERIFY_EMAIL_MAIL, VerifiedEmail};
 
 use crate::bus::{CommandError, EventStore};
 use crate::passwords::PasswordError;
@@ -28,6 +30,8 @@ pub enum IdentityError {
     EmailTaken,
     #[error("current password is wrong")]
     WrongPassword,
+    #[error("verification token unknown, used or expired")]
+    VerificationInvalid,
     #[error(transparent)]
     Company(CompanyError),
     #[error(transparent)]

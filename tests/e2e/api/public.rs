@@ -1,7 +1,7 @@
 //! Public careers pages (open jobs, applying) and the candidate's one-time interview link.
 
 use super::jobs::{create_job, job_action, job_body, question_body, read_job};
-use super::{Reply, Session, admin, create_user, login, onboard, register, uuid_at};
+use super::{Reply, Session, admin, create_user, login, onboard, register, uuid_at, verify_mailed};
 use crate::support::{TestApp, spawn_app};
 use chrono::{Duration, Utc};
 use serde_json::{Value, json};
@@ -296,9 +296,16 @@ async fn public_apply_creates_candidate_and_application() {
     assert_eq!(uuid_at(r.assert_ok(201), "candidate_id"), candidate_id);
     assert_ne!(uuid_at(&r.body, "application_id"), application_id);
 
-    // A signed-in CANDIDATE of the company applies with their own address and is linked.
+    // A signed-in CANDIDATE of the company applies with their own verified address and is
+    // linked; before the address is verified the account cannot apply with it.
     let (cand_user, _, cand_email) = create_user(hr, "Cleo", "CANDIDATE").await;
     let cand = login(&app, &cand_email, "user-password-1").await;
+    let before = app.event_count().await;
+    cand.post(&apply_path(a.company_id, job), applicant(&cand_email))
+        .await
+        .assert_error(403, "USER_012");
+    assert_eq!(app.event_count().await, before);
+    verify_mailed(&app, cand_user).await;
     let r = cand
         .post(
             &apply_path(a.company_id, job),
@@ -502,7 +509,8 @@ async fn linked_candidate_starts_own_interview() {
     let a = onboard(&app, &admin, "Ownlinkco").await;
     let hr = &a.hr;
     let job = open_job(hr, "Backend Engineer").await;
-    let (_, _, cand_email) = create_user(hr, "Cleo", "CANDIDATE").await;
+    let (cand_user, _, cand_email) = create_user(hr, "Cleo", "CANDIDATE").await;
+    verify_mailed(&app, cand_user).await;
     let cand = login(&app, &cand_email, "user-password-1").await;
     let (_, _, other_email) = create_user(hr, "Otto", "CANDIDATE").await;
     let other = login(&app, &other_email, "user-password-1").await;

@@ -6,8 +6,8 @@
 //! overwrite someone's data by knowing their address.
 //!
 //! A signed-in caller must be a CANDIDATE of that company applying with their account's own
-//! e-mail address (otherwise they could attach their account to someone else's candidate record);
-//! the application is then linked to the account.
+//! e-mail address, verified (otherwise they could attach their account to someone else's
+//! candidate record); the application is then linked to the account.
 
 use super::{MaybeAuth, require_active_company};
 use crate::error::ApiError;
@@ -16,7 +16,6 @@ use crate::routes::jobs::{invalid, not_found};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use hireledger_commands::identity::IdentityError;
 use hireledger_commands::pipeline::{ApplicationInput, CandidateInput, PipelineError};
 use hireledger_domain::application::{ApplicationError, ApplicationSource};
 use hireledger_domain::candidate::CandidateSource;
@@ -68,6 +67,8 @@ fn applicant_actor(auth: MaybeAuth, company_id: Uuid) -> Result<Actor, ApiError>
 }
 
 /// A signed-in applicant must apply with their own account's e-mail address.
+/// A signed-in applicant applies with their account's own, verified address: control of the
+/// address is what links the account to the candidate record with that address.
 async fn require_own_email(
     state: &AppState,
     actor: &Actor,
@@ -76,22 +77,11 @@ async fn require_own_email(
     let Some(user_id) = actor.user_id() else {
         return Ok(());
     };
-    let (user, _) = state
-        .identity
-        .users()
-        .load(&user_id.to_string())
-        .await
-        .map_err(IdentityError::from)?;
-    let own = match &user.email {
-        Some(sealed) => state.identity.vault().open(sealed).await.map_err(|e| {
-            ApiError::Internal(anyhow::Error::new(e).context("opening the account's e-mail"))
-        })?,
-        None => None,
-    };
-    if own.as_deref() != Some(email.as_str()) {
-        return Err(invalid("email", "not_account_email"));
+    match state.identity.email_verified(user_id, email).await? {
+        Some(true) => Ok(()),
+        Some(false) => Err(ApiError::EmailNotVerified),
+        None => Err(invalid("email", "not_account_email")),
     }
-    Ok(())
 }
 
 fn experience(years: Option<i64>) -> Result<u8, ApiError> {
@@ -148,7 +138,7 @@ async fn candidate_for(
             headers(("X-Aggregate-Version" = u64, description = "Version of the new application"))),
         (status = 400, description = "Malformed body (REQ_001)", body = ApiError),
         (status = 401, description = "A bearer token that does not verify (AUTH_005, AUTH_002)", body = ApiError),
-        (status = 403, description = "Signed in, but not a CANDIDATE of this company (AUTH_003)", body = ApiError),
+        (status = 403, description = "Signed in, but not a CANDIDATE of this company (AUTH_003); the account's address is not verified (USER_012)", body = ApiError),
         (status = 404, description = "Unknown or inactive company (COMP_002); no such job (JOB_001)", body = ApiError),
         (status = 409, description = "Already applied (APP_002); job not OPEN (APP_003)", body = ApiError),
         (status = 410, description = "The candidate with this address was deleted (CAND_004)", body = ApiError),
