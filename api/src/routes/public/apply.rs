@@ -143,6 +143,7 @@ async fn candidate_for(
         (status = 409, description = "Already applied (APP_002); job not OPEN (APP_003)", body = ApiError),
         (status = 410, description = "The candidate with this address was deleted (CAND_004)", body = ApiError),
         (status = 422, description = "Invalid field, or not the account's e-mail (VAL_001)", body = ApiError),
+        (status = 429, description = "Too many requests from this client (RATE_001)", body = ApiError),
     ),
     security((), ("bearer" = []))
 )]
@@ -153,6 +154,9 @@ pub async fn apply(
     path: web::Path<(Uuid, Uuid)>,
     body: web::Json<ApplyRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    state
+        .limiter
+        .check_public(crate::routes::auth::client_ip(&req, &state))?;
     let (company_id, job_id) = path.into_inner();
     require_active_company(&state, company_id).await?;
     let actor = applicant_actor(auth, company_id)?;
