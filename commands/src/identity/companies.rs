@@ -150,7 +150,7 @@ impl Identity {
             });
         }
         let temporary = passwords::generate_temporary();
-        let password_hash = passwords::hash(Password::parse(&temporary)?).await?;
+        let password_hash = self.hasher.hash(Password::parse(&temporary)?).await?;
         let register = UserCommand::Register {
             actor: Actor::System,
             user_id: contact.person_id,

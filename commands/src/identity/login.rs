@@ -1,7 +1,6 @@
 //! Credential checks for login and token refresh.
 
 use super::{Identity, IdentityError, emails};
-use crate::passwords;
 use crate::sessions::{self, SessionGenerations};
 use hireledger_domain::company::CompanyStatus;
 use hireledger_domain::user::UserStatus;
@@ -53,7 +52,7 @@ impl Identity {
             None => None,
         };
         let hash = user.as_ref().and_then(|u| u.password_hash.clone());
-        if !passwords::verify(password.to_owned(), hash).await {
+        if !self.hasher.verify(password.to_owned(), hash).await {
             return Err(LoginError::InvalidCredentials);
         }
         match (user_id, user) {

@@ -13,7 +13,7 @@ pub use users::{CreatedUser, NewUser, UserProfileChange};
 pub use verification::{VERIFICATION_TTL, VERIFY_EMAIL_MAIL, VerifiedEmail};
 
 use crate::bus::{CommandError, EventStore};
-use crate::passwords::PasswordError;
+use crate::passwords::{Hasher, PasswordError};
 use hireledger_domain::InvalidValue;
 use hireledger_domain::company::{Company, CompanyError};
 use hireledger_domain::user::{User, UserError};
@@ -100,6 +100,7 @@ pub struct Identity {
     vault: Vault,
     companies: Arc<EventStore<Company>>,
     users: Arc<EventStore<User>>,
+    hasher: Hasher,
 }
 
 impl Identity {
@@ -107,6 +108,7 @@ impl Identity {
         Self {
             companies: Arc::new(EventStore::new(pool.clone())),
             users: Arc::new(EventStore::new(pool.clone())),
+            hasher: Hasher::default(),
             pool,
             vault,
         }

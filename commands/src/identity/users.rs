@@ -80,7 +80,7 @@ impl Identity {
                 role: input.role,
                 name: self.vault.seal(user_id, name.as_str()).await?,
                 email: self.vault.seal(user_id, email.as_str()).await?,
-                password_hash: passwords::hash(password).await?,
+                password_hash: self.hasher.hash(password).await?,
             };
             let meta = meta.clone().with_tenant(company_id);
             Ok::<_, IdentityError>(
@@ -162,13 +162,13 @@ impl Identity {
         if actor.user_id() == Some(user_id) {
             let (user, _) = self.users.load(&user_id.to_string()).await?;
             let current = current.ok_or(IdentityError::WrongPassword)?;
-            if !passwords::verify(current, user.password_hash).await {
+            if !self.hasher.verify(current, user.password_hash).await {
                 return Err(IdentityError::WrongPassword);
             }
         }
         let command = UserCommand::ChangePassword {
             actor,
-            password_hash: passwords::hash(new_password).await?,
+            password_hash: self.hasher.hash(new_password).await?,
         };
         self.user_command(user_id, command, meta).await
     }
