@@ -45,7 +45,11 @@ impl Hasher {
 
     /// Hashes `password` (argon2id, a fresh salt).
     pub async fn hash(&self, password: Password) -> Result<PasswordHash, PasswordError> {
-        let _permit = self.permits.acquire().await.map_err(|_| PasswordError::Join)?;
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| PasswordError::Join)?;
         tokio::task::spawn_blocking(move || {
             Argon2::default()
                 .hash_password(password.expose().as_bytes())
@@ -109,13 +113,21 @@ mod tests {
             .hash(Password::parse("correct-horse-1").unwrap())
             .await
             .unwrap();
-        assert!(hasher.verify("correct-horse-1".into(), Some(hash.clone())).await);
+        assert!(
+            hasher
+                .verify("correct-horse-1".into(), Some(hash.clone()))
+                .await
+        );
         assert!(!hasher.verify("wrong-horse-1".into(), Some(hash)).await);
         assert!(hasher.dummy.get().is_none());
         assert!(!hasher.verify("not-a-real-password".into(), None).await);
         let dummy = hasher.dummy.get().cloned().unwrap();
         assert!(!hasher.verify("x".into(), None).await);
-        assert_eq!(hasher.dummy.get(), Some(&dummy), "the dummy hash was recomputed");
+        assert_eq!(
+            hasher.dummy.get(),
+            Some(&dummy),
+            "the dummy hash was recomputed"
+        );
     }
 
     #[tokio::test]

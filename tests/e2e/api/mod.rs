@@ -9,6 +9,7 @@ mod candidates;
 mod companies;
 mod concurrency;
 mod health;
+mod hygiene;
 mod idempotency;
 mod jobs;
 mod limits;
