@@ -251,6 +251,10 @@ pub async fn get(
         auth.require_role(MANAGERS)?;
     }
     let wanted = min_version(&req, q.min_version)?;
+    if wanted.is_some() && id != auth.user_id {
+        // Wait only for a user of the caller's tenant (the wait must not probe other tenants).
+        target(&state, &auth, id).await?;
+    }
     let consistency = await_version(&state, ViewKind::User, id, wanted).await?;
     let view = get_user(&state.pool, id)
         .await?

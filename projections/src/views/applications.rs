@@ -94,7 +94,7 @@ pub async fn get_application(
 }
 
 /// Applications matching `filter`, in `sort` order.
-#[tracing::instrument(skip(pool))]
+#[tracing::instrument(skip(pool, filter))]
 pub async fn list_applications(
     pool: &PgPool,
     filter: &ApplicationFilter,
@@ -115,7 +115,7 @@ pub async fn list_applications(
 }
 
 /// The plan of the statement [`list_applications`] runs for these arguments.
-#[tracing::instrument(skip(pool))]
+#[tracing::instrument(skip(pool, filter))]
 pub async fn explain_list_applications(
     pool: &PgPool,
     filter: &ApplicationFilter,

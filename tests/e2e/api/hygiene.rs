@@ -118,3 +118,36 @@ async fn the_purge_drops_expired_tokens_and_keeps_live_ones() {
         .unwrap();
     assert_eq!(again, hireledger_commands::purge::Purged::default());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn min_version_waits_only_after_the_tenant_check() {
+    let app = spawn_app().await;
+    let admin = admin(&app).await;
+    let a = onboard(&app, &admin, "Wait Alpha").await;
+    let b = onboard(&app, &admin, "Wait Beta").await;
+    let r =
+        a.hr.post(
+            "/api/v1/candidates",
+            serde_json::json!({"name": "Ada", "email": "ada@wait.example"}),
+        )
+        .await;
+    let candidate = super::uuid_at(r.assert_ok(201), "candidate_id");
+    let (user, _, _) = create_user(&a.hr, "Edda", "EMPLOYEE").await;
+    let job = super::pipeline::open_job(&a.hr, "Waiting Engineer").await;
+    // Another tenant asking for a version that will never come is answered at once (404), not
+    // after the read wait (15 s in tests): the wait cannot probe other tenants' ids.
+    for path in [
+        format!("/api/v1/candidates/{candidate}?min_version=1000"),
+        format!("/api/v1/users/{user}?min_version=1000"),
+        format!("/api/v1/jobs/{job}?min_version=1000"),
+    ] {
+        let started = std::time::Instant::now();
+        let r = b.hr.get(&path).await;
+        assert_eq!(r.status.as_u16(), 404, "{path}: {}", r.body);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{path} waited {:?}",
+            started.elapsed()
+        );
+    }
+}
