@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 use uuid::Uuid;
 
-pub use apply::{ApplicationReceived, ApplyRequest};
+pub use apply::{ApplicationAccepted, ApplicationReceived, ApplyRequest};
 pub use interview_link::{InterviewLinkDto, InterviewStarted};
 
 #[derive(OpenApi)]
@@ -45,6 +45,7 @@ pub use interview_link::{InterviewLinkDto, InterviewStarted};
     components(schemas(
         PublicJobDto,
         ApplyRequest,
+        ApplicationAccepted,
         ApplicationReceived,
         InterviewLinkDto,
         InterviewStarted,

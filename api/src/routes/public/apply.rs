@@ -5,6 +5,10 @@
 //! candidate's record is not changed by applying: an anonymous visitor must not be able to
 //! overwrite someone's data by knowing their address.
 //!
+//! An anonymous applicant always gets the same `202 RECEIVED` once the request is valid and the
+//! job open: whether the application is new, the address already applied, or its record was
+//! deleted is not told (the careers page is no oracle for who applied where).
+//!
 //! A signed-in caller must be a CANDIDATE of that company applying with their account's own
 //! e-mail address, verified (otherwise they could attach their account to someone else's
 //! candidate record); the application is then linked to the account.
@@ -18,7 +22,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use hireledger_commands::pipeline::{ApplicationInput, CandidateInput, PipelineError};
 use hireledger_domain::application::{ApplicationError, ApplicationSource};
-use hireledger_domain::candidate::CandidateSource;
+use hireledger_domain::candidate::{CandidateError, CandidateSource};
 use hireledger_domain::job::JobStatus;
 use hireledger_domain::{Actor, EmailAddress, PersonName, PhoneNumber, Role};
 use serde::{Deserialize, Serialize};
@@ -26,6 +30,9 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 /// The applicant. Used only when the company has no candidate with this e-mail address yet.
+/// The status an anonymous application answers with.
+const RECEIVED: &str = "RECEIVED";
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApplyRequest {
@@ -48,6 +55,16 @@ pub struct ApplyRequest {
 }
 
 /// The application was submitted (status `APPLIED`).
+/// What an anonymous applicant learns: always the same, whether the application is new, was
+/// already there, or the address belongs to someone whose record was deleted (the careers page
+/// must not tell who applied where).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ApplicationAccepted {
+    /// Always `RECEIVED`.
+    pub status: String,
+}
+
+/// A signed-in candidate's application.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ApplicationReceived {
     pub application_id: Uuid,
@@ -134,14 +151,15 @@ async fn candidate_for(
         ("job_id" = Uuid, Path, description = "Job id"),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     responses(
-        (status = 201, body = ApplicationReceived,
+        (status = 201, description = "Signed in: the application", body = ApplicationReceived,
             headers(("X-Aggregate-Version" = u64, description = "Version of the new application"))),
+        (status = 202, description = "Anonymous: received (the same answer whether new, already applied or otherwise; nothing about the address is told)", body = ApplicationAccepted),
         (status = 400, description = "Malformed body (REQ_001)", body = ApiError),
         (status = 401, description = "A bearer token that does not verify (AUTH_005, AUTH_002)", body = ApiError),
         (status = 403, description = "Signed in, but not a CANDIDATE of this company (AUTH_003); the account's address is not verified (USER_012)", body = ApiError),
         (status = 404, description = "Unknown or inactive company (COMP_002); no such job (JOB_001)", body = ApiError),
-        (status = 409, description = "Already applied (APP_002); job not OPEN (APP_003)", body = ApiError),
-        (status = 410, description = "The candidate with this address was deleted (CAND_004)", body = ApiError),
+        (status = 409, description = "Signed in: already applied (APP_002); job not OPEN (APP_003)", body = ApiError),
+        (status = 410, description = "Signed in: the candidate with this address was deleted (CAND_004)", body = ApiError),
         (status = 422, description = "Invalid field, or not the account's e-mail (VAL_001)", body = ApiError),
         (status = 429, description = "Too many requests from this client (RATE_001)", body = ApiError),
     ),
@@ -191,16 +209,38 @@ pub async fn apply(
         tags: Vec::new(),
     };
     require_own_email(&state, &actor, &email).await?;
-    let candidate_id = candidate_for(&state, &req, company_id, &email, input).await?;
+    let candidate_id = match candidate_for(&state, &req, company_id, &email, input).await {
+        Ok(id) => id,
+        // Anonymous callers learn nothing about the address's history (see below).
+        Err(ApiError::Pipeline(_)) if actor == Actor::Anonymous => {
+            return Ok(HttpResponse::Accepted().json(ApplicationAccepted {
+                status: RECEIVED.to_owned(),
+            }));
+        }
+        Err(e) => return Err(e),
+    };
     let input = ApplicationInput {
         job_id,
         candidate_id,
         source: ApplicationSource::Portal,
     };
-    let (application_id, committed) = state
+    let applied = state
         .pipeline
         .apply(actor, input, &metadata(&req, &actor))
-        .await?;
+        .await;
+    if actor == Actor::Anonymous {
+        return match applied {
+            Ok(_)
+            | Err(PipelineError::Application(ApplicationError::AlreadyApplied))
+            | Err(PipelineError::Candidate(CandidateError::Deleted)) => {
+                Ok(HttpResponse::Accepted().json(ApplicationAccepted {
+                    status: RECEIVED.to_owned(),
+                }))
+            }
+            Err(e) => Err(e.into()),
+        };
+    }
+    let (application_id, committed) = applied?;
     let version = committed.version;
     let body = ApplicationReceived {
         application_id,
