@@ -24,14 +24,17 @@ pub const CACHE_TTL: Duration = Duration::from_secs(1);
 /// Entries kept before the cache is cleared wholesale (bounds memory under many users).
 const MAX_ENTRIES: usize = 100_000;
 
-/// Generations read recently, per user (and their company).
+/// A user and their company.
+type Subject = (Uuid, Option<Uuid>);
+
+/// Generations read recently, per user (and their company), with when they were read.
 #[derive(Debug, Default)]
 pub struct RightsCache {
-    entries: Mutex<HashMap<(Uuid, Option<Uuid>), (SessionGenerations, Instant)>>,
+    entries: Mutex<HashMap<Subject, (SessionGenerations, Instant)>>,
 }
 
 impl RightsCache {
-    fn cached(&self, key: (Uuid, Option<Uuid>)) -> Option<SessionGenerations> {
+    fn cached(&self, key: Subject) -> Option<SessionGenerations> {
         let entries = self.entries.lock().ok()?;
         entries
             .get(&key)
@@ -39,7 +42,7 @@ impl RightsCache {
             .map(|(g, _)| *g)
     }
 
-    fn remember(&self, key: (Uuid, Option<Uuid>), generations: SessionGenerations) {
+    fn remember(&self, key: Subject, generations: SessionGenerations) {
         if let Ok(mut entries) = self.entries.lock() {
             if entries.len() >= MAX_ENTRIES {
                 entries.clear();
