@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod headers;
 pub mod idempotency;
 pub mod openapi;
 pub mod request;

@@ -24,6 +24,8 @@ pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
         routes::auth::logout,
         routes::auth::me,
         routes::auth::change_password,
+        routes::verification::verify,
+        routes::verification::resend,
         routes::companies::register,
         routes::companies::list_requests,
         routes::companies::get_company_admin,

@@ -1,6 +1,7 @@
 //! The HTTP server: app assembly (extractor configs, middleware, routes, docs) and [`serve`].
 
 use crate::error::ApiError;
+use crate::headers::security_headers;
 use crate::idempotency::{MAX_BODY_BYTES, idempotency};
 use crate::openapi::OPENAPI_PATH;
 use crate::request::request_ids;
@@ -12,6 +13,7 @@ use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use anyhow::Context as _;
+use hireledger_commands::purge;
 use hireledger_infra::CommonSettings;
 use sqlx::PgPool;
 use std::future::Future;
@@ -89,6 +91,7 @@ fn http_server(
         App::new()
             .wrap(from_fn(idempotency))
             .wrap(from_fn(request_ids))
+            .wrap(from_fn(security_headers))
             .configure(|cfg| configure_app(cfg, state))
             .default_service(web::to(not_found))
     })
@@ -121,6 +124,7 @@ pub async fn serve(
     let state = web::Data::new(AppState::new(pool, &common, &settings)?);
     let limiter = state.limiter.clone();
     let pipeline = state.pipeline.clone();
+    let purge_pool = state.pool.clone();
     let addr = listener
         .local_addr()
         .context("reading the listener's address")?;
@@ -149,10 +153,24 @@ pub async fn serve(
             }
         }
     });
+    // Expired refresh tokens, e-mail verifications and interview tokens.
+    let purger = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(purge::PURGE_EVERY);
+        loop {
+            tick.tick().await;
+            match purge::purge_expired(&purge_pool).await {
+                Ok(purged) => tracing::debug!(?purged, "purged expired tokens"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "purging expired tokens failed; retried later")
+                }
+            }
+        }
+    });
     tracing::info!(%addr, "HTTP API listening");
     let result = server.await.context("running the HTTP server");
     sweeper.abort();
     importer.abort();
+    purger.abort();
     tracing::info!("HTTP API stopped");
     result
 }

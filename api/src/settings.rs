@@ -57,6 +57,20 @@ pub struct ApiSettings {
     /// HTTP worker threads; 0 means one per CPU core.
     #[arg(long, env = "HIRELEDGER_HTTP_WORKERS", default_value_t = 0)]
     pub http_workers: usize,
+
+    /// Requests per client per minute to the anonymous endpoints that reveal or create something
+    /// (company registration, applying, interview tokens, e-mail verification), per instance.
+    #[arg(
+        long,
+        env = "HIRELEDGER_PUBLIC_PER_IP_PER_MINUTE",
+        default_value_t = 20
+    )]
+    pub public_per_ip_per_minute: u32,
+
+    /// Reverse proxies whose `X-Forwarded-For` is believed (comma-separated addresses or CIDR
+    /// blocks). Empty: the TCP peer is the client.
+    #[arg(long, env = "HIRELEDGER_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<String>,
 }
 
 impl ApiSettings {
@@ -91,7 +105,21 @@ impl ApiSettings {
             self.login_per_ip_per_minute > 0 && self.login_per_email_per_minute > 0,
             "login rate limits must be positive"
         );
+        anyhow::ensure!(
+            self.public_per_ip_per_minute > 0,
+            "the public rate limit must be positive"
+        );
+        self.trusted_proxy_blocks()?;
         Ok(())
+    }
+
+    /// The parsed `trusted_proxies`.
+    pub fn trusted_proxy_blocks(&self) -> anyhow::Result<Vec<crate::auth::client::Cidr>> {
+        self.trusted_proxies
+            .iter()
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| s.parse().map_err(anyhow::Error::msg))
+            .collect()
     }
 }
 
@@ -108,6 +136,8 @@ impl Default for ApiSettings {
             login_per_ip_per_minute: 5,
             login_per_email_per_minute: 5,
             http_workers: 0,
+            public_per_ip_per_minute: 20,
+            trusted_proxies: Vec::new(),
         }
     }
 }

@@ -1,7 +1,9 @@
 //! What every handler shares: services, stores, keys, limits and settings. Cheap to clone.
 
+use crate::auth::client::Cidr;
 use crate::auth::jwt::JwtKeys;
 use crate::auth::rate_limit::LoginLimiter;
+use crate::auth::rights::RightsCache;
 use crate::settings::ApiSettings;
 use anyhow::Context as _;
 use hireledger_commands::idempotency::IdempotencyStore;
@@ -23,6 +25,8 @@ pub struct AppState {
     pub idempotency: IdempotencyStore,
     pub jwt: JwtKeys,
     pub limiter: Arc<LoginLimiter>,
+    pub rights: Arc<RightsCache>,
+    pub trusted_proxies: Arc<Vec<Cidr>>,
     pub kafka_brokers: String,
     pub cookie_secure: bool,
     pub refresh_ttl: Duration,
@@ -46,7 +50,10 @@ impl AppState {
             limiter: Arc::new(LoginLimiter::new(
                 settings.login_per_ip_per_minute,
                 settings.login_per_email_per_minute,
+                settings.public_per_ip_per_minute,
             )),
+            trusted_proxies: Arc::new(settings.trusted_proxy_blocks()?),
+            rights: Arc::new(RightsCache::default()),
             kafka_brokers: common.kafka_brokers.clone(),
             cookie_secure: settings.cookie_secure,
             refresh_ttl: settings.refresh_token_ttl(),

@@ -7,6 +7,7 @@ pub mod idempotency;
 pub mod identity;
 pub mod passwords;
 pub mod pipeline;
+pub mod purge;
 pub mod sessions;
 
 pub use bus::{CommandError, CommandMetadata, Committed, EventStore};

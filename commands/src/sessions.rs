@@ -150,3 +150,32 @@ impl Sessions {
         Ok(())
     }
 }
+
+/// The session generations of a user and of their company (0 when never bumped). An access
+/// token issued at older generations has lost its rights: a trigger on the event store bumps
+/// them in the transaction of every deactivation, erasure, role or password change (see the
+/// `session_generations` migration).
+#[tracing::instrument(skip(pool))]
+pub async fn generations(
+    pool: &PgPool,
+    user_id: Uuid,
+    company_id: Option<Uuid>,
+) -> Result<SessionGenerations, sqlx::Error> {
+    let (user, company): (i64, i64) = sqlx::query_as(
+        "SELECT coalesce(max(generation) FILTER (WHERE subject_id = $1), 0),
+                coalesce(max(generation) FILTER (WHERE subject_id = $2), 0)
+           FROM session_generations WHERE subject_id = $1 OR subject_id = $2",
+    )
+    .bind(user_id)
+    .bind(company_id)
+    .fetch_one(pool)
+    .await?;
+    Ok(SessionGenerations { user, company })
+}
+
+/// See [`generations`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SessionGenerations {
+    pub user: i64,
+    pub company: i64,
+}

@@ -10,69 +10,74 @@ CREATE TABLE rm_list_counts
     PRIMARY KEY (company_id, list, status)
 );
 
-CREATE FUNCTION rm_list_counts_add(c uuid, l text, s text, d bigint) RETURNS void
-    LANGUAGE sql AS
-$$
-INSERT INTO rm_list_counts AS x (company_id, list, status, n) VALUES (c, l, s, d)
-ON CONFLICT (company_id, list, status) DO UPDATE SET n = x.n + d
-$$;
-
+-- Statement-level: one upsert per (company, status) a statement touched, however many rows it
+-- wrote (a bulk load costs one statement, not one per row), in a fixed order so concurrent
+-- projector transactions lock counter rows in the same order.
 -- TG_ARGV[0]: the list's name; TG_ARGV[1]: the status column ('' when the list has none).
--- Within one transaction the company-wide row is always locked before a status row.
-CREATE FUNCTION rm_list_counts_track() RETURNS trigger
+CREATE FUNCTION rm_list_counts_apply() RETURNS trigger
     LANGUAGE plpgsql AS
-$$
+$fn$
 DECLARE
-    l          text := TG_ARGV[0];
-    status_of  text := TG_ARGV[1];
-    old_status text;
-    new_status text;
-    moved      boolean := TG_OP = 'UPDATE' AND OLD.company_id <> NEW.company_id;
+    st   text := CASE WHEN TG_ARGV[1] = '' THEN 'NULL::text' ELSE format('%I::text', TG_ARGV[1]) END;
+    rows text;
 BEGIN
-    IF status_of <> '' AND TG_OP <> 'INSERT' THEN
-        old_status := to_jsonb(OLD) ->> status_of;
-    END IF;
-    IF status_of <> '' AND TG_OP <> 'DELETE' THEN
-        new_status := to_jsonb(NEW) ->> status_of;
-    END IF;
-    IF TG_OP = 'DELETE' OR moved THEN
-        PERFORM rm_list_counts_add(OLD.company_id, l, '', -1);
-        IF old_status IS NOT NULL THEN
-            PERFORM rm_list_counts_add(OLD.company_id, l, old_status, -1);
-        END IF;
-    END IF;
-    IF TG_OP = 'INSERT' OR moved THEN
-        PERFORM rm_list_counts_add(NEW.company_id, l, '', 1);
-        IF new_status IS NOT NULL THEN
-            PERFORM rm_list_counts_add(NEW.company_id, l, new_status, 1);
-        END IF;
-    END IF;
-    IF TG_OP = 'UPDATE' AND NOT moved AND old_status IS DISTINCT FROM new_status THEN
-        PERFORM rm_list_counts_add(NEW.company_id, l, old_status, -1);
-        PERFORM rm_list_counts_add(NEW.company_id, l, new_status, 1);
-    END IF;
+    rows := CASE TG_OP
+        WHEN 'INSERT' THEN format('SELECT company_id, %s AS st, 1 AS d FROM new_rows', st)
+        WHEN 'DELETE' THEN format('SELECT company_id, %s AS st, -1 AS d FROM old_rows', st)
+        ELSE format('SELECT company_id, %s AS st, 1 AS d FROM new_rows
+                     UNION ALL SELECT company_id, %s, -1 FROM old_rows', st, st)
+        END;
+    EXECUTE format(
+        $q$INSERT INTO rm_list_counts AS x (company_id, list, status, n)
+           SELECT company_id, %L, s, sum(d) FROM (%s) r, LATERAL (VALUES (''), (r.st)) v(s)
+           WHERE s IS NOT NULL
+           GROUP BY company_id, s HAVING sum(d) <> 0
+           ORDER BY company_id, s
+           ON CONFLICT (company_id, list, status) DO UPDATE SET n = x.n + EXCLUDED.n$q$,
+        TG_ARGV[0], rows);
     RETURN NULL;
 END
-$$;
+$fn$;
 
-CREATE TRIGGER rm_candidates_count AFTER INSERT OR DELETE OR UPDATE OF company_id ON rm_candidates
-    FOR EACH ROW EXECUTE FUNCTION rm_list_counts_track('candidates', '');
-CREATE TRIGGER rm_jobs_count AFTER INSERT OR DELETE OR UPDATE OF company_id, status ON rm_jobs
-    FOR EACH ROW EXECUTE FUNCTION rm_list_counts_track('jobs', 'status');
-CREATE TRIGGER rm_applications_count AFTER INSERT OR DELETE OR UPDATE OF company_id, status ON rm_applications
-    FOR EACH ROW EXECUTE FUNCTION rm_list_counts_track('applications', 'status');
-CREATE TRIGGER rm_interviews_count AFTER INSERT OR DELETE OR UPDATE OF company_id, status ON rm_interviews
-    FOR EACH ROW EXECUTE FUNCTION rm_list_counts_track('interviews', 'status');
+CREATE TRIGGER rm_candidates_count_ins AFTER INSERT ON rm_candidates REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION rm_list_counts_apply('candidates', '');
+CREATE TRIGGER rm_candidates_count_del AFTER DELETE ON rm_candidates REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION rm_list_counts_apply('candidates', '');
+CREATE TRIGGER rm_candidates_count_upd AFTER UPDATE ON rm_candidates
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION rm_list_counts_apply('candidates', '');
+
+CREATE TRIGGER rm_jobs_count_ins AFTER INSERT ON rm_jobs REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION rm_list_counts_apply('jobs', 'status');
+CREATE TRIGGER rm_jobs_count_del AFTER DELETE ON rm_jobs REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION rm_list_counts_apply('jobs', 'status');
+CREATE TRIGGER rm_jobs_count_upd AFTER UPDATE ON rm_jobs
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION rm_list_counts_apply('jobs', 'status');
+
+CREATE TRIGGER rm_applications_count_ins AFTER INSERT ON rm_applications REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION rm_list_counts_apply('applications', 'status');
+CREATE TRIGGER rm_applications_count_del AFTER DELETE ON rm_applications REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION rm_list_counts_apply('applications', 'status');
+CREATE TRIGGER rm_applications_count_upd AFTER UPDATE ON rm_applications
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION rm_list_counts_apply('applications', 'status');
+
+CREATE TRIGGER rm_interviews_count_ins AFTER INSERT ON rm_interviews REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION rm_list_counts_apply('interviews', 'status');
+CREATE TRIGGER rm_interviews_count_del AFTER DELETE ON rm_interviews REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION rm_list_counts_apply('interviews', 'status');
+CREATE TRIGGER rm_interviews_count_upd AFTER UPDATE ON rm_interviews
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION rm_list_counts_apply('interviews', 'status');
 
 -- Rows that exist already.
 INSERT INTO rm_list_counts (company_id, list, status, n)
 SELECT company_id, 'candidates', '', count(*) FROM rm_candidates GROUP BY company_id;
 INSERT INTO rm_list_counts (company_id, list, status, n)
-SELECT company_id, 'jobs', s, count(*) FROM rm_jobs, LATERAL (VALUES (''), (status)) v(s)
-GROUP BY company_id, s;
-INSERT INTO rm_list_counts (company_id, list, status, n)
-SELECT company_id, 'applications', s, count(*) FROM rm_applications, LATERAL (VALUES (''), (status)) v(s)
-GROUP BY company_id, s;
-INSERT INTO rm_list_counts (company_id, list, status, n)
-SELECT company_id, 'interviews', s, count(*) FROM rm_interviews, LATERAL (VALUES (''), (status)) v(s)
-GROUP BY company_id, s;
+SELECT company_id, l, s, count(*)
+FROM (SELECT company_id, 'jobs' AS l, status FROM rm_jobs
+      UNION ALL SELECT company_id, 'applications', status FROM rm_applications
+      UNION ALL SELECT company_id, 'interviews', status FROM rm_interviews) r,
+     LATERAL (VALUES (''), (r.status)) v(s)
+GROUP BY company_id, l, s;

@@ -107,6 +107,15 @@ impl IdentityProjector {
             }
             CompanyEventV1::CompanyRegistrationRejected(e) => {
                 set_company_status(tx, env, "REJECTED", Some(&e.reason)).await?;
+                // The contact's key is destroyed with the rejection: drop the opened copies.
+                sqlx::query(
+                    "UPDATE rm_companies SET contact_name = NULL, contact_email = NULL
+                     WHERE company_id = $1",
+                )
+                .bind(id)
+                .execute(&mut **tx)
+                .await
+                .context("erasing a rejected registration's contact")?;
             }
             CompanyEventV1::CompanyDeactivated(e) => {
                 set_company_status(tx, env, "DEACTIVATED", Some(&e.reason)).await?;

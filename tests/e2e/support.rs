@@ -245,6 +245,7 @@ pub fn test_api_settings() -> hireledger_api::ApiSettings {
         read_wait_ms: 15_000,
         login_per_ip_per_minute: 1000,
         login_per_email_per_minute: 1000,
+        public_per_ip_per_minute: 1000,
         ..hireledger_api::ApiSettings::default()
     }
 }

@@ -1,4 +1,4 @@
-//! Access tokens: HS256 JWTs with `{sub, role, company_id, iat, exp, jti}`.
+//! Access tokens: HS256 JWTs with `{sub, role, company_id, iat, exp, jti, ugen, cgen}`.
 
 use crate::error::ApiError;
 use hireledger_commands::identity::AuthenticatedUser;
@@ -27,6 +27,12 @@ pub struct Claims {
     pub exp: u64,
     /// Unique token id.
     pub jti: Uuid,
+    /// The user's session generation at issue (see [`crate::auth::rights`]).
+    #[serde(default)]
+    pub ugen: i64,
+    /// The company's session generation at issue.
+    #[serde(default)]
+    pub cgen: i64,
 }
 
 /// Signs and checks access tokens. Cheap to clone.
@@ -79,6 +85,8 @@ impl JwtKeys {
             iat,
             exp: iat + self.ttl.as_secs(),
             jti: Uuid::now_v7(),
+            ugen: user.generations.user,
+            cgen: user.generations.company,
         };
         self.sign(&claims)
     }
@@ -105,6 +113,7 @@ impl JwtKeys {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hireledger_commands::sessions::SessionGenerations;
 
     fn keys() -> JwtKeys {
         JwtKeys::new(
@@ -118,6 +127,10 @@ mod tests {
             user_id: Uuid::now_v7(),
             role: Role::Hr,
             company_id: Some(Uuid::now_v7()),
+            generations: SessionGenerations {
+                user: 3,
+                company: 1,
+            },
         }
     }
 
@@ -130,6 +143,7 @@ mod tests {
         assert_eq!(claims.role, Role::Hr);
         assert_eq!(claims.company_id, u.company_id);
         assert_eq!(claims.exp - claims.iat, 900);
+        assert_eq!((claims.ugen, claims.cgen), (3, 1));
     }
 
     #[test]
@@ -143,6 +157,8 @@ mod tests {
             iat,
             exp: iat + 60,
             jti: Uuid::now_v7(),
+            ugen: 0,
+            cgen: 0,
         };
         let err = k.verify(&k.sign(&claims).unwrap()).unwrap_err();
         assert_eq!(err.code(), "AUTH_002");

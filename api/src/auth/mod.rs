@@ -1,23 +1,24 @@
-//! Authentication: access tokens ([`jwt`]), the [`AuthUser`] extractor, login rate limits
-//! ([`rate_limit`]).
+//! Authentication: access tokens ([`jwt`]), the [`AuthUser`] extractor, rights checks on each
+//! request ([`rights`]), rate limits ([`rate_limit`]) keyed by the client's address ([`client`]).
 
+pub mod client;
 pub mod jwt;
 pub mod rate_limit;
+pub mod rights;
 
 use crate::error::ApiError;
 use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
+use futures::future::LocalBoxFuture;
+use hireledger_commands::sessions::SessionGenerations;
 use hireledger_domain::{Actor, Role};
-use std::future::{Ready, ready};
 use uuid::Uuid;
 
 /// The signed-in caller, from a valid `Authorization: Bearer <access token>`. Missing or bad
-/// token → `AUTH_005`; expired → `AUTH_002`.
-///
-/// Access tokens are stateless: a role change or deactivation takes effect for API calls when the
-/// token expires (at most the access TTL, 15 minutes by default); refresh re-checks the account.
+/// token → `AUTH_005`; expired → `AUTH_002`; issued before the account lost rights (deactivation,
+/// erasure, role or password change, company deactivation) → `AUTH_008` (see [`rights`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AuthUser {
     pub user_id: Uuid,
@@ -65,12 +66,20 @@ pub fn bearer_token(req: &HttpRequest) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
+async fn authenticate(req: HttpRequest) -> Result<AuthUser, ApiError> {
     let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| {
         ApiError::Internal(anyhow::anyhow!("application state is not configured"))
     })?;
-    let token = bearer_token(req).ok_or(ApiError::Unauthenticated)?;
+    let token = bearer_token(&req).ok_or(ApiError::Unauthenticated)?;
     let claims = state.jwt.verify(token)?;
+    let issued = SessionGenerations {
+        user: claims.ugen,
+        company: claims.cgen,
+    };
+    state
+        .rights
+        .check(&state.pool, claims.sub, claims.company_id, issued)
+        .await?;
     Ok(AuthUser {
         user_id: claims.sub,
         role: claims.role,
@@ -80,10 +89,10 @@ fn authenticate(req: &HttpRequest) -> Result<AuthUser, ApiError> {
 
 impl FromRequest for AuthUser {
     type Error = ApiError;
-    type Future = Ready<Result<Self, Self::Error>>;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        ready(authenticate(req))
+        Box::pin(authenticate(req.clone()))
     }
 }
 

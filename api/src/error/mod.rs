@@ -46,6 +46,10 @@ pub enum ApiError {
     Disabled,
     #[error("current password is wrong")]
     WrongPassword,
+    /// The token was issued before the account's rights changed (deactivation, erasure, role or
+    /// password change, company deactivation).
+    #[error("session revoked; refresh or sign in again")]
+    SessionRevoked,
     #[error("too many requests; retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     #[error(transparent)]
@@ -68,6 +72,10 @@ pub enum ApiError {
     User(UserError),
     #[error("e-mail address already in use")]
     EmailTaken,
+    #[error("verification link unknown, already used or expired")]
+    VerificationInvalid,
+    #[error("the account's e-mail address is not verified yet")]
+    EmailNotVerified,
     #[error(transparent)]
     Pipeline(PipelineRefusal),
     #[error("service temporarily unavailable")]
@@ -106,6 +114,7 @@ fn code_and_status(e: &ApiError) -> (&'static str, StatusCode) {
         A::Disabled => ("AUTH_006", S::FORBIDDEN),
         A::WrongPassword => ("AUTH_007", S::FORBIDDEN),
         A::RateLimited { .. } => ("RATE_001", S::TOO_MANY_REQUESTS),
+        A::SessionRevoked => ("AUTH_008", S::UNAUTHORIZED),
         A::Validation(_) => ("VAL_001", S::UNPROCESSABLE_ENTITY),
         A::Malformed(_) => ("REQ_001", S::BAD_REQUEST),
         A::IdempotencyMismatch => ("REQ_002", S::UNPROCESSABLE_ENTITY),
@@ -130,6 +139,8 @@ fn code_and_status(e: &ApiError) -> (&'static str, StatusCode) {
         A::User(U::AlreadyActive) => ("USER_008", S::CONFLICT),
         A::User(U::Erased) => ("USER_009", S::CONFLICT),
         A::User(U::NothingToChange) => ("USER_010", S::UNPROCESSABLE_ENTITY),
+        A::VerificationInvalid => ("USER_011", S::GONE),
+        A::EmailNotVerified => ("USER_012", S::FORBIDDEN),
         A::Unavailable(_) => ("SYS_001", S::SERVICE_UNAVAILABLE),
         A::NotYetConsistent => ("READ_001", S::SERVICE_UNAVAILABLE),
         A::Internal(_) | A::Company(C::WrongDataSubject) | A::User(U::WrongDataSubject) => {
@@ -270,6 +281,7 @@ impl From<IdentityError> for ApiError {
             IdentityError::Invalid(v) => Self::Validation(v),
             IdentityError::EmailTaken => Self::EmailTaken,
             IdentityError::WrongPassword => Self::WrongPassword,
+            IdentityError::VerificationInvalid => Self::VerificationInvalid,
             IdentityError::Company(c) => Self::Company(c),
             IdentityError::User(u) => Self::User(u),
             IdentityError::Conflict => Self::Conflict,
@@ -375,6 +387,7 @@ mod tests {
             ApiError::Disabled,
             ApiError::WrongPassword,
             ApiError::NotYetConsistent,
+            ApiError::SessionRevoked,
             ApiError::RateLimited {
                 retry_after_secs: 3,
             },
@@ -388,6 +401,8 @@ mod tests {
             ApiError::IdempotencyInProgress,
             ApiError::Conflict,
             ApiError::EmailTaken,
+            ApiError::VerificationInvalid,
+            ApiError::EmailNotVerified,
             ApiError::Unavailable(anyhow::anyhow!("down")),
             ApiError::Internal(anyhow::anyhow!("secret cause")),
             ApiError::RouteNotFound,

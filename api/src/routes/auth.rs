@@ -19,7 +19,7 @@ use hireledger_commands::sessions::IssuedRefresh;
 use hireledger_domain::Role;
 use hireledger_projections::queries::get_user;
 use serde::{Deserialize, Serialize};
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -91,9 +91,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/api/v1/auth/password").route(web::post().to(change_password)));
 }
 
-fn client_ip(req: &HttpRequest) -> IpAddr {
-    req.peer_addr()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip())
+/// The client's address as rate limits key it (trusted proxies, IPv6 by /64).
+pub fn client_ip(req: &HttpRequest, state: &AppState) -> IpAddr {
+    crate::auth::client::client_key(req, &state.trusted_proxies)
 }
 
 fn refresh_cookie(state: &AppState, issued: &IssuedRefresh) -> Cookie<'static> {
@@ -158,14 +158,14 @@ pub async fn login(
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let LoginRequest { email, password } = body.into_inner();
-    state.limiter.check_login(client_ip(&req), &email)?;
+    state.limiter.check_login(client_ip(&req, &state), &email)?;
     let user = state.identity.authenticate(&email, &password).await?;
     let issued = state.sessions.issue(user.user_id).await?;
     token_response(&state, &user, &issued)
 }
 
 async fn rotate(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, ApiError> {
-    state.limiter.check_refresh(client_ip(req))?;
+    state.limiter.check_refresh(client_ip(req, state))?;
     let cookie = req
         .cookie(REFRESH_COOKIE)
         .ok_or(ApiError::Unauthenticated)?;
@@ -282,7 +282,9 @@ pub async fn change_password(
             new_password,
             &metadata(&req, &actor),
         )
-        .await?;
+        .await;
+    state.rights.forget_all();
+    let committed = committed?;
     state.sessions.revoke_user(auth.user_id).await?;
     let body = UserCommandResponse {
         user_id: auth.user_id,

@@ -504,6 +504,16 @@ pub async fn get(
     auth.require_role(READERS)?;
     let id = id.into_inner();
     let wanted = min_version(&req, q.min_version)?;
+    if wanted.is_some() {
+        // Wait only for a candidate the caller may see: the wait's length must not tell other
+        // tenants' ids and versions apart (checked on the aggregate, which is current).
+        let (candidate, _) = state.pipeline.candidate(id).await?;
+        let reachable = auth.sees_company(candidate.company_id())
+            && (auth.role != Role::Employee || candidate.assigned_to() == Some(auth.user_id));
+        if !reachable {
+            return Err(candidate_not_found());
+        }
+    }
     let consistency = await_version(&state, ViewKind::Pipeline, id, wanted).await?;
     let view = get_candidate(&state.pool, id)
         .await?

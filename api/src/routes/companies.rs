@@ -137,7 +137,8 @@ fn company_done(company_id: Uuid, version: u64) -> HttpResponse {
     )
 }
 
-/// Ask for a company account (public).
+/// Ask for a company account (public). The answer is the same whether or not the contact's
+/// address already has an account; the address is claimed at approval.
 #[utoipa::path(
     post, path = "/api/v1/companies/registrations", tag = "companies",
     request_body = RegistrationRequest,
@@ -146,8 +147,8 @@ fn company_done(company_id: Uuid, version: u64) -> HttpResponse {
         (status = 202, description = "Recorded; awaits review", body = RegistrationAccepted,
             headers(("X-Aggregate-Version" = u64, description = "New version of the company"))),
         (status = 400, description = "Malformed body (REQ_001)", body = ApiError),
-        (status = 409, description = "Contact e-mail already in use (USER_002)", body = ApiError),
         (status = 422, description = "Invalid field (VAL_001)", body = ApiError),
+        (status = 429, description = "Too many requests from this client (RATE_001)", body = ApiError),
     )
 )]
 pub async fn register(
@@ -155,6 +156,9 @@ pub async fn register(
     req: HttpRequest,
     body: web::Json<RegistrationRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    state
+        .limiter
+        .check_public(crate::routes::auth::client_ip(&req, &state))?;
     let b = body.into_inner();
     let input = RegisterCompany {
         name: b.company_name,
@@ -254,7 +258,7 @@ async fn read_company(
             headers(("X-Aggregate-Version" = u64, description = "New version of the company"))),
         (status = 403, description = "Not a platform admin (AUTH_003)", body = ApiError),
         (status = 404, description = "No such company (COMP_002)", body = ApiError),
-        (status = 409, description = "Not pending (COMP_003)", body = ApiError),
+        (status = 409, description = "Not pending (COMP_003); the contact's e-mail has an account (USER_002)", body = ApiError),
     ),
     security(("bearer" = []))
 )]
@@ -282,7 +286,7 @@ pub async fn approve(
     Ok(command_response(StatusCode::OK, version, &body))
 }
 
-/// Reject a pending registration (SYSTEM_ADMIN).
+/// Reject a pending registration and erase the contact's personal data (SYSTEM_ADMIN).
 #[utoipa::path(
     post, path = "/api/v1/admin/company-requests/{id}/reject", tag = "admin",
     request_body = ReasonRequest,
@@ -339,10 +343,12 @@ pub async fn deactivate(
     body: web::Json<ReasonRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let reason = body.into_inner().reason;
-    admin_company_command(&state, &auth, &req, id.into_inner(), |actor| {
+    let done = admin_company_command(&state, &auth, &req, id.into_inner(), |actor| {
         CompanyCommand::Deactivate { actor, reason }
     })
-    .await
+    .await;
+    state.rights.forget_all();
+    done
 }
 
 /// Reactivate a deactivated company (SYSTEM_ADMIN).

@@ -240,6 +240,10 @@ pub(crate) async fn read_job(
 ) -> Result<(JobView, crate::request::Consistency), ApiError> {
     auth.require_role(READERS)?;
     let wanted = min_version(req, query_min)?;
+    if wanted.is_some() {
+        // Wait only for a job of the caller's tenant (the wait must not probe other tenants).
+        in_tenant(state, auth, id).await?;
+    }
     let consistency = await_version(state, ViewKind::Pipeline, id, wanted).await?;
     let view = get_job(&state.pool, id)
         .await?

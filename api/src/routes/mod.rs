@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod portals;
 pub mod public;
 pub mod users;
+pub mod verification;
 
 use actix_web::web;
 
@@ -21,6 +22,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     auth::configure(cfg);
     companies::configure(cfg);
     users::configure(cfg);
+    verification::configure(cfg);
     jobs::configure(cfg);
     candidates::configure(cfg);
     applications::configure(cfg);

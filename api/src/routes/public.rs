@@ -22,15 +22,15 @@ use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
+use futures::future::LocalBoxFuture;
 use hireledger_commands::identity::IdentityError;
 use hireledger_domain::company::CompanyStatus;
 use hireledger_projections::views::{JobView, get_job, public_jobs};
 use serde::{Deserialize, Serialize};
-use std::future::{Ready, ready};
 use utoipa::{OpenApi, ToSchema};
 use uuid::Uuid;
 
-pub use apply::{ApplicationReceived, ApplyRequest};
+pub use apply::{ApplicationAccepted, ApplicationReceived, ApplyRequest};
 pub use interview_link::{InterviewLinkDto, InterviewStarted};
 
 #[derive(OpenApi)]
@@ -45,6 +45,7 @@ pub use interview_link::{InterviewLinkDto, InterviewStarted};
     components(schemas(
         PublicJobDto,
         ApplyRequest,
+        ApplicationAccepted,
         ApplicationReceived,
         InterviewLinkDto,
         InterviewStarted,
@@ -81,17 +82,14 @@ pub struct MaybeAuth(pub Option<AuthUser>);
 
 impl FromRequest for MaybeAuth {
     type Error = ApiError;
-    type Future = Ready<Result<Self, Self::Error>>;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         if bearer_token(req).is_none() {
-            return ready(Ok(Self(None)));
+            return Box::pin(async { Ok(Self(None)) });
         }
-        ready(
-            AuthUser::from_request(req, payload)
-                .into_inner()
-                .map(|u| Self(Some(u))),
-        )
+        let user = AuthUser::from_request(req, payload);
+        Box::pin(async move { user.await.map(|u| Self(Some(u))) })
     }
 }
 

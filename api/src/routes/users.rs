@@ -16,7 +16,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use hireledger_commands::identity::{IdentityError, NewUser, UserProfileChange};
 use hireledger_domain::user::{User, UserCommand, UserError, UserStatus};
-use hireledger_domain::{Actor, EmailAddress, InvalidValue, Role};
+use hireledger_domain::{Actor, InvalidValue, Role};
 use hireledger_projections::ViewKind;
 use hireledger_projections::queries::{get_user, list_users};
 use serde::{Deserialize, Serialize};
@@ -206,8 +206,6 @@ pub async fn create(
         return Err(ApiError::not_found_company());
     }
     let actor = auth.actor();
-    let company_id = b.company_id.or(auth.company_id);
-    let email = b.email.clone();
     let input = NewUser {
         company_id: b.company_id,
         role,
@@ -217,18 +215,8 @@ pub async fn create(
     };
     let meta = metadata(&req, &actor);
     let done = state.identity.create_user(actor, input, &meta).await?;
-    // Link the company's candidate record with this e-mail (if any) to the new account. The
-    // account exists either way: a failure is logged (code only) and not answered.
-    if let (Role::Candidate, Some(company_id), Ok(email)) =
-        (role, company_id, EmailAddress::parse(&email))
-        && let Err(e) = state
-            .pipeline
-            .link_candidate_account(company_id, &email, done.user_id, &meta)
-            .await
-    {
-        let code = ApiError::from(e).code();
-        tracing::warn!(code, "linking a new candidate account to its record failed");
-    }
+    // A CANDIDATE account is linked to its candidate records once it verifies its address (a
+    // verification mail was queued): `POST /api/v1/auth/email/verify`.
     let version = done.committed.version;
     let body = UserCreated {
         user_id: done.user_id,
@@ -265,6 +253,10 @@ pub async fn get(
         auth.require_role(MANAGERS)?;
     }
     let wanted = min_version(&req, q.min_version)?;
+    if wanted.is_some() && id != auth.user_id {
+        // Wait only for a user of the caller's tenant (the wait must not probe other tenants).
+        target(&state, &auth, id).await?;
+    }
     let consistency = await_version(&state, ViewKind::User, id, wanted).await?;
     let view = get_user(&state.pool, id)
         .await?
@@ -276,7 +268,9 @@ pub async fn get(
 }
 
 /// Change a user's name/e-mail (yourself, HR or admin) and/or role (HR or admin). Profile and
-/// role are two commands: the answer's version is that of the last one applied.
+/// role are two commands: the answer's version is that of the last one applied. A new e-mail
+/// takes effect only once its owner verifies it (a token is mailed to it; `202`): nobody can
+/// take an address, and the candidate records linked to it, by typing it.
 #[utoipa::path(
     patch, path = "/api/v1/users/{id}", tag = "users",
     request_body = UserPatch,
@@ -285,6 +279,7 @@ pub async fn get(
     responses(
         (status = 200, body = UserCommandResponse,
             headers(("X-Aggregate-Version" = u64, description = "New version of the user"))),
+        (status = 202, description = "A new `email` was given: it takes effect once verified (a token was mailed to it); other fields are applied", body = UserCommandResponse),
         (status = 403, description = "Not allowed (AUTH_003); own role (USER_006); SYSTEM_ADMIN reserved (USER_005)", body = ApiError),
         (status = 404, description = "No such user in your tenant (USER_003)", body = ApiError),
         (status = 409, description = "E-mail in use (USER_002); deactivated (USER_007); erased (USER_009)", body = ApiError),
@@ -310,28 +305,44 @@ pub async fn patch(
     let meta = metadata(&req, &actor);
     let nothing = |e: &IdentityError| matches!(e, IdentityError::User(UserError::NothingToChange));
     let mut version = None;
-    if name.is_some() || email.is_some() {
-        let change = UserProfileChange { name, email };
+    let mut status = StatusCode::OK;
+    if let Some(email) = email {
+        // The new address takes effect once verified: a mail with a token goes to it.
+        let current = state.identity.start_email_change(actor, id, &email).await?;
+        version = Some(current);
+        status = StatusCode::ACCEPTED;
+    }
+    if name.is_some() {
+        let change = UserProfileChange { name };
         match state
             .identity
             .update_user_profile(actor, id, change, &meta)
             .await
         {
             Ok(c) => version = Some(c.version),
-            Err(e) if nothing(&e) && role.is_some() => {}
+            Err(e) if nothing(&e) && (role.is_some() || version.is_some()) => {}
             Err(e) => return Err(e.into()),
         }
     }
     if let Some(role) = role {
         let command = UserCommand::ChangeRole { actor, role };
-        match state.identity.user_command(id, command, &meta).await {
+        let changed = state.identity.user_command(id, command, &meta).await;
+        state.rights.forget_all();
+        match changed {
             Ok(c) => version = Some(c.version),
             Err(e) if nothing(&e) && version.is_some() => {}
             Err(e) => return Err(e.into()),
         }
     }
     let version = version.ok_or(ApiError::User(UserError::NothingToChange))?;
-    Ok(user_done(id, version))
+    Ok(command_response(
+        status,
+        version,
+        &UserCommandResponse {
+            user_id: id,
+            version,
+        },
+    ))
 }
 
 /// Deactivate a user and sign them out everywhere (HR or admin).
@@ -357,7 +368,9 @@ pub async fn deactivate(
     let version = manage_user(&state, &auth, &req, id, |actor| UserCommand::Deactivate {
         actor,
     })
-    .await?;
+    .await;
+    state.rights.forget_all();
+    let version = version?;
     state.sessions.revoke_user(id).await?;
     Ok(user_done(id, version))
 }
@@ -416,6 +429,7 @@ pub async fn erase(
     let committed = state
         .identity
         .erase_user(actor, id, &metadata(&req, &actor))
-        .await?;
-    Ok(user_done(id, committed.version))
+        .await;
+    state.rights.forget_all();
+    Ok(user_done(id, committed?.version))
 }

@@ -1,7 +1,7 @@
 //! Company registration, approval (creates the first HR user), rejection, lifecycle, settings.
 
 use super::{Identity, IdentityError, emails};
-use crate::bus::{CommandMetadata, Committed};
+use crate::bus::{CommandError, CommandMetadata, Committed};
 use crate::passwords;
 use hireledger_domain::company::{
     CompanyCommand, CompanyError, CompanySettings, CompanyStatus, ContactPerson,
@@ -54,8 +54,9 @@ impl Identity {
         let email = EmailAddress::parse(&input.contact_email)?;
         let company_id = Uuid::now_v7();
         let person_id = Uuid::now_v7();
-        // The contact becomes the first HR user: reserve the address now so approval cannot fail.
-        emails::claim(&self.pool, &self.vault.email_digest(&email), person_id).await?;
+        // The address is not claimed here: a request claims nothing (no squatting on someone's
+        // address) and answers the same whether or not the address has an account (no oracle).
+        // Approval claims it.
         let contact = ContactPerson {
             person_id,
             name: self.vault.seal(person_id, contact_name.as_str()).await?,
@@ -79,7 +80,8 @@ impl Identity {
                 committed,
             }),
             Err(e) => {
-                emails::release(&self.pool, person_id).await?;
+                // The key made for a contact who was never recorded is useless: destroy it.
+                self.vault.erase(person_id).await?;
                 Err(e.into())
             }
         }
@@ -105,12 +107,40 @@ impl Identity {
         let repairing = company.status == CompanyStatus::Active
             && hr_user.status == UserStatus::None
             && actor.is_platform_admin();
+        // The contact's address is claimed now, before the approval is recorded: an address that
+        // has an account meanwhile refuses the approval (USER_002) and writes nothing.
+        let claimed = hr_user.status == UserStatus::None
+            && (repairing || company.status == CompanyStatus::Pending);
+        if claimed {
+            let email = self
+                .vault
+                .open(&contact.email)
+                .await?
+                .ok_or(IdentityError::Company(CompanyError::NotPending))?;
+            let email = EmailAddress::parse(&email)?;
+            emails::claim(
+                &self.pool,
+                &self.vault.email_digest(&email),
+                contact.person_id,
+            )
+            .await?;
+        }
         let committed = if repairing {
             Committed { version, events: 0 }
         } else {
-            self.companies
+            match self
+                .companies
                 .execute(&id, CompanyCommand::Approve { actor }, &meta)
-                .await?
+                .await
+            {
+                Ok(c) => c,
+                Err(e) => {
+                    if claimed {
+                        emails::release(&self.pool, contact.person_id).await?;
+                    }
+                    return Err(e.into());
+                }
+            }
         };
         if hr_user.status != UserStatus::None {
             return Ok(ApprovedCompany {
@@ -120,7 +150,7 @@ impl Identity {
             });
         }
         let temporary = passwords::generate_temporary();
-        let password_hash = passwords::hash(Password::parse(&temporary)?).await?;
+        let password_hash = self.hasher.hash(Password::parse(&temporary)?).await?;
         let register = UserCommand::Register {
             actor: Actor::System,
             user_id: contact.person_id,
@@ -144,6 +174,9 @@ impl Identity {
         })
     }
 
+    /// Rejects a pending registration and erases the contact's personal data (their key is
+    /// destroyed: the sealed name and e-mail in the events and on Kafka become unreadable).
+    /// Retrying after a crash between the two steps finishes the job.
     #[tracing::instrument(skip(self, reason, meta))]
     pub async fn reject_company(
         &self,
@@ -154,14 +187,26 @@ impl Identity {
     ) -> Result<Committed, IdentityError> {
         let id = company_id.to_string();
         let meta = meta.clone().with_tenant(Some(company_id));
-        let committed = self
+        let committed = match self
             .companies
             .execute(&id, CompanyCommand::Reject { actor, reason }, &meta)
-            .await?;
-        // The contact never became a user: free the reserved address.
+            .await
+        {
+            Ok(c) => c,
+            Err(CommandError::Rejected(CompanyError::NotPending)) => {
+                let (company, version) = self.companies.load(&id).await?;
+                if company.status != CompanyStatus::Rejected || !actor.is_platform_admin() {
+                    return Err(IdentityError::Company(CompanyError::NotPending));
+                }
+                Committed { version, events: 0 }
+            }
+            Err(e) => return Err(e.into()),
+        };
         let (company, _) = self.companies.load(&id).await?;
         if let Some(contact) = company.contact {
+            // Registrations recorded before approval claimed addresses held a claim: free it.
             emails::release(&self.pool, contact.person_id).await?;
+            self.vault.erase(contact.person_id).await?;
         }
         Ok(committed)
     }

@@ -1,7 +1,7 @@
 //! Credential checks for login and token refresh.
 
 use super::{Identity, IdentityError, emails};
-use crate::passwords;
+use crate::sessions::{self, SessionGenerations};
 use hireledger_domain::company::CompanyStatus;
 use hireledger_domain::user::UserStatus;
 use hireledger_domain::{EmailAddress, Role};
@@ -13,6 +13,9 @@ pub struct AuthenticatedUser {
     pub user_id: Uuid,
     pub role: Role,
     pub company_id: Option<Uuid>,
+    /// The session generations read before the account was checked: a token issued with them
+    /// dies at the next deactivation, erasure, role or password change.
+    pub generations: SessionGenerations,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -49,7 +52,7 @@ impl Identity {
             None => None,
         };
         let hash = user.as_ref().and_then(|u| u.password_hash.clone());
-        if !passwords::verify(password.to_owned(), hash).await {
+        if !self.hasher.verify(password.to_owned(), hash).await {
             return Err(LoginError::InvalidCredentials);
         }
         match (user_id, user) {
@@ -60,6 +63,12 @@ impl Identity {
 
     /// The user's current role and company, if they (and their company) may act now.
     pub async fn current_user(&self, user_id: Uuid) -> Result<AuthenticatedUser, LoginError> {
+        // Each generation is read before the state it guards: a change committed after the read
+        // bumps it past the token's.
+        let user_generation = sessions::generations(&self.pool, user_id, None)
+            .await
+            .map_err(IdentityError::from)?
+            .user;
         let (user, _) = self
             .users
             .load(&user_id.to_string())
@@ -71,7 +80,12 @@ impl Identity {
             UserStatus::None | UserStatus::Erased => return Err(LoginError::InvalidCredentials),
         }
         let role = user.role.ok_or(LoginError::InvalidCredentials)?;
+        let mut company_generation = 0;
         if let Some(cid) = user.company_id {
+            company_generation = sessions::generations(&self.pool, user_id, Some(cid))
+                .await
+                .map_err(IdentityError::from)?
+                .company;
             let (company, _) = self
                 .companies
                 .load(&cid.to_string())
@@ -85,6 +99,10 @@ impl Identity {
             user_id,
             role,
             company_id: user.company_id,
+            generations: SessionGenerations {
+                user: user_generation,
+                company: company_generation,
+            },
         })
     }
 

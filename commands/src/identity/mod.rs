@@ -5,13 +5,15 @@ mod companies;
 mod emails;
 mod login;
 mod users;
+mod verification;
 
 pub use companies::{ApprovedCompany, CompanyProfileChange, RegisterCompany, RegisteredCompany};
 pub use login::{AuthenticatedUser, LoginError};
 pub use users::{CreatedUser, NewUser, UserProfileChange};
+pub use verification::{VERIFICATION_TTL, VERIFY_EMAIL_MAIL, VerifiedEmail};
 
 use crate::bus::{CommandError, EventStore};
-use crate::passwords::PasswordError;
+use crate::passwords::{Hasher, PasswordError};
 use hireledger_domain::InvalidValue;
 use hireledger_domain::company::{Company, CompanyError};
 use hireledger_domain::user::{User, UserError};
@@ -28,6 +30,8 @@ pub enum IdentityError {
     EmailTaken,
     #[error("current password is wrong")]
     WrongPassword,
+    #[error("verification token unknown, used or expired")]
+    VerificationInvalid,
     #[error(transparent)]
     Company(CompanyError),
     #[error(transparent)]
@@ -96,6 +100,7 @@ pub struct Identity {
     vault: Vault,
     companies: Arc<EventStore<Company>>,
     users: Arc<EventStore<User>>,
+    hasher: Hasher,
 }
 
 impl Identity {
@@ -103,6 +108,7 @@ impl Identity {
         Self {
             companies: Arc::new(EventStore::new(pool.clone())),
             users: Arc::new(EventStore::new(pool.clone())),
+            hasher: Hasher::default(),
             pool,
             vault,
         }

@@ -26,10 +26,11 @@ pub struct CreatedUser {
     pub temporary_password: Option<String>,
 }
 
+/// A change of the profile's name. The login address changes only through a verification
+/// ([`Identity::start_email_change`]).
 #[derive(Debug, Clone, Default)]
 pub struct UserProfileChange {
     pub name: Option<String>,
-    pub email: Option<String>,
 }
 
 fn actor_company(actor: &Actor) -> Option<Uuid> {
@@ -79,7 +80,7 @@ impl Identity {
                 role: input.role,
                 name: self.vault.seal(user_id, name.as_str()).await?,
                 email: self.vault.seal(user_id, email.as_str()).await?,
-                password_hash: passwords::hash(password).await?,
+                password_hash: self.hasher.hash(password).await?,
             };
             let meta = meta.clone().with_tenant(company_id);
             Ok::<_, IdentityError>(
@@ -90,11 +91,21 @@ impl Identity {
         }
         .await;
         match result {
-            Ok(committed) => Ok(CreatedUser {
-                user_id,
-                committed,
-                temporary_password: temporary,
-            }),
+            Ok(committed) => {
+                // A candidate account is linked to candidate records only once it proves control
+                // of its address. The account exists either way; a lost mail is sent again on
+                // request (`POST /auth/email/verification`).
+                if input.role == Role::Candidate
+                    && let Err(e) = self.send_verification(user_id, &email, false).await
+                {
+                    tracing::warn!(error = %e, "mailing an e-mail verification failed");
+                }
+                Ok(CreatedUser {
+                    user_id,
+                    committed,
+                    temporary_password: temporary,
+                })
+            }
             Err(e) => {
                 emails::release(&self.pool, user_id).await?;
                 // The key made for a user who never existed is useless: destroy it.
@@ -126,32 +137,16 @@ impl Identity {
         meta: &CommandMetadata,
     ) -> Result<Committed, IdentityError> {
         let name = change.name.as_deref().map(PersonName::parse).transpose()?;
-        let email = change
-            .email
-            .as_deref()
-            .map(EmailAddress::parse)
-            .transpose()?;
         let sealed_name = match &name {
             Some(n) => Some(self.vault.seal(user_id, n.as_str()).await?),
             None => None,
         };
-        let (sealed_email, previous) = match &email {
-            Some(e) => {
-                let old = emails::change(&self.pool, user_id, &self.vault.email_digest(e)).await?;
-                (Some(self.vault.seal(user_id, e.as_str()).await?), Some(old))
-            }
-            None => (None, None),
-        };
         let command = UserCommand::UpdateProfile {
             actor,
             name: sealed_name,
-            email: sealed_email,
+            email: None,
         };
-        let result = self.user_command(user_id, command, meta).await;
-        if let (Err(_), Some(old)) = (&result, previous) {
-            emails::restore(&self.pool, user_id, old).await?;
-        }
-        result
+        self.user_command(user_id, command, meta).await
     }
 
     /// Changes a password. Users changing their own must give the current one.
@@ -167,13 +162,13 @@ impl Identity {
         if actor.user_id() == Some(user_id) {
             let (user, _) = self.users.load(&user_id.to_string()).await?;
             let current = current.ok_or(IdentityError::WrongPassword)?;
-            if !passwords::verify(current, user.password_hash).await {
+            if !self.hasher.verify(current, user.password_hash).await {
                 return Err(IdentityError::WrongPassword);
             }
         }
         let command = UserCommand::ChangePassword {
             actor,
-            password_hash: passwords::hash(new_password).await?,
+            password_hash: self.hasher.hash(new_password).await?,
         };
         self.user_command(user_id, command, meta).await
     }

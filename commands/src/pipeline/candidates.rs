@@ -152,17 +152,19 @@ impl Pipeline {
         .await?)
     }
 
-    /// The active CANDIDATE account of `company_id` signed in with `email`, if any.
+    /// The active CANDIDATE account of `company_id` whose login address is `email` and verified
+    /// (proven control of the address, never a typed string alone), if any.
     async fn candidate_account(
         &self,
         company_id: Uuid,
         email: &EmailAddress,
     ) -> Result<Option<Uuid>, PipelineError> {
-        let user_id: Option<Uuid> =
-            sqlx::query_scalar("SELECT user_id FROM login_emails WHERE email_digest = $1")
-                .bind(self.vault.email_digest(email))
-                .fetch_optional(&self.pool)
-                .await?;
+        let user_id: Option<Uuid> = sqlx::query_scalar(
+            "SELECT user_id FROM login_emails WHERE email_digest = $1 AND verified_at IS NOT NULL",
+        )
+        .bind(self.vault.email_digest(email))
+        .fetch_optional(&self.pool)
+        .await?;
         let Some(user_id) = user_id else {
             return Ok(None);
         };
@@ -410,8 +412,8 @@ impl Pipeline {
         self.candidate_command(candidate_id, command, meta).await
     }
 
-    /// Links the candidate record of `company_id` with this e-mail to a new CANDIDATE account
-    /// (called when such an account is created). Nothing to link is not an error.
+    /// Links the candidate record of `company_id` with this e-mail to a CANDIDATE account (called
+    /// once the account proved control of the address). Nothing to link is not an error.
     pub async fn link_candidate_account(
         &self,
         company_id: Uuid,

@@ -139,11 +139,15 @@ impl Pipeline {
         let access_token = (input.mode == InterviewMode::Ai).then(new_access_token);
         let hash = access_token.as_deref().map(token_hash).transpose()?;
         if let Some(hash) = &hash {
-            sqlx::query("INSERT INTO interview_tokens (token_hash, interview_id) VALUES ($1, $2)")
-                .bind(hash_bytes(hash)?)
-                .bind(interview_id)
-                .execute(&self.pool)
-                .await?;
+            sqlx::query(
+                "INSERT INTO interview_tokens (token_hash, interview_id, expires_at)
+                 VALUES ($1, $2, $3)",
+            )
+            .bind(hash_bytes(hash)?)
+            .bind(interview_id)
+            .bind(input.times.expires_at)
+            .execute(&self.pool)
+            .await?;
         }
         let command = InterviewCommand::Schedule {
             actor,

@@ -119,7 +119,7 @@ pub async fn get_application(
 }
 
 /// Applications matching `filter`, in `sort` order.
-#[tracing::instrument(skip(pool))]
+#[tracing::instrument(skip(pool, filter))]
 pub async fn list_applications(
     pool: &PgPool,
     filter: &ApplicationFilter,
@@ -145,7 +145,7 @@ pub async fn list_applications(
 }
 
 /// The plan of the statement [`list_applications`] runs for these arguments.
-#[tracing::instrument(skip(pool))]
+#[tracing::instrument(skip(pool, filter))]
 pub async fn explain_list_applications(
     pool: &PgPool,
     filter: &ApplicationFilter,

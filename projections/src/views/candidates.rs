@@ -112,7 +112,7 @@ pub async fn get_candidate(
 }
 
 /// Candidates matching `filter`, in `sort` order.
-#[tracing::instrument(skip(pool))]
+#[tracing::instrument(skip(pool, filter))]
 pub async fn list_candidates(
     pool: &PgPool,
     filter: &CandidateFilter,
@@ -137,7 +137,7 @@ pub async fn list_candidates(
 }
 
 /// The plan of the statement [`list_candidates`] runs for these arguments.
-#[tracing::instrument(skip(pool))]
+#[tracing::instrument(skip(pool, filter))]
 pub async fn explain_list_candidates(
     pool: &PgPool,
     filter: &CandidateFilter,

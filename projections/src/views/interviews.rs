@@ -214,7 +214,7 @@ pub async fn interview_feedback(
 }
 
 /// Interviews matching `filter`, in `sort` order.
-#[tracing::instrument(skip(pool))]
+#[tracing::instrument(skip(pool, filter))]
 pub async fn list_interviews(
     pool: &PgPool,
     filter: &InterviewFilter,
@@ -240,7 +240,7 @@ pub async fn list_interviews(
 }
 
 /// The plan of the statement [`list_interviews`] runs for these arguments.
-#[tracing::instrument(skip(pool))]
+#[tracing::instrument(skip(pool, filter))]
 pub async fn explain_list_interviews(
     pool: &PgPool,
     filter: &InterviewFilter,

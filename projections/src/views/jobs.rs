@@ -142,7 +142,7 @@ pub async fn job_questions(pool: &PgPool, job_id: Uuid) -> Result<Vec<QuestionVi
 }
 
 /// Jobs matching `filter`, in `sort` order.
-#[tracing::instrument(skip(pool))]
+#[tracing::instrument(skip(pool, filter))]
 pub async fn list_jobs(
     pool: &PgPool,
     filter: &JobFilter,
@@ -167,7 +167,7 @@ pub async fn list_jobs(
 }
 
 /// The plan of the statement [`list_jobs`] runs for these arguments.
-#[tracing::instrument(skip(pool))]
+#[tracing::instrument(skip(pool, filter))]
 pub async fn explain_list_jobs(
     pool: &PgPool,
     filter: &JobFilter,
@@ -183,7 +183,7 @@ pub async fn explain_list_jobs(
 
 /// The OPEN jobs of a company for its public careers page, newest first, optionally matching `q`
 /// in the title. Same view as [`list_jobs`]; the API publishes fewer fields.
-#[tracing::instrument(skip(pool))]
+#[tracing::instrument(skip(pool, q))]
 pub async fn public_jobs(
     pool: &PgPool,
     company_id: Uuid,

@@ -22,6 +22,8 @@ pub mod candidates;
 pub mod dashboard;
 pub mod interviews;
 pub mod jobs;
+#[cfg(test)]
+mod log_tests;
 
 pub use applications::{
     ApplicationFilter, ApplicationSort, ApplicationView, explain_list_applications,

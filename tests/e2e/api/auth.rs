@@ -42,6 +42,8 @@ async fn login_refresh_rotation_reuse_logout_and_password() {
             iat: now - 3600,
             exp: now - 1800,
             jti: Uuid::now_v7(),
+            ugen: 0,
+            cgen: 0,
         })
         .unwrap();
     let r = Reply::from(

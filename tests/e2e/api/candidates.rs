@@ -2,7 +2,7 @@
 //! assignment, deletion (crypto-shredding: gone from every read model, e-mail free again), bulk
 //! deletion, and CSV imports.
 
-use super::{Reply, Session, Tenant, admin, create_user, login, onboard, uuid_at};
+use super::{Reply, Session, Tenant, admin, create_user, login, onboard, uuid_at, verify_mailed};
 use crate::support::{TestApp, spawn_app};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -431,7 +431,8 @@ async fn candidates_crud_validation_roles_and_tenancy() {
         .await
         .assert_error(405, "REQ_005");
 
-    // A CANDIDATE account created later with a candidate's e-mail is linked to that record.
+    // A CANDIDATE account created later with a candidate's e-mail is linked to that record once
+    // its owner proves control of the address (not when HR types it).
     let r =
         a.hr.post(
             "/api/v1/users",
@@ -439,6 +440,9 @@ async fn candidates_crud_validation_roles_and_tenancy() {
         )
         .await;
     let grace_user = uuid_at(r.assert_ok(201), "user_id");
+    let c = a.hr.candidate(grace, grace_v).await;
+    assert_eq!(c.assert_ok(200)["user_id"], Value::Null);
+    verify_mailed(&app, grace_user).await;
     let c = a.hr.candidate(grace, grace_v + 1).await;
     assert_eq!(c.assert_ok(200)["user_id"], json!(grace_user));
 }

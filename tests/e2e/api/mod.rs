@@ -10,11 +10,16 @@ mod companies;
 mod concurrency;
 mod consistency;
 mod health;
+mod hygiene;
 mod idempotency;
 mod jobs;
+mod limits;
 mod pipeline;
 mod portals;
 mod public;
+mod registration;
+mod rights;
+mod takeover;
 mod users;
 
 use crate::support::{ADMIN_PASSWORD, TestApp};
@@ -232,4 +237,43 @@ async fn create_user(hr: &Session, name: &str, role: &str) -> (Uuid, u64, String
         .await;
     let body = r.assert_ok(201);
     (uuid_at(body, "user_id"), r.version(), email)
+}
+
+/// The token of the newest verification mail to `user_id`, read from the mail outbox and opened
+/// with the vault, as the mailer would.
+async fn mailed_token(app: &TestApp, user_id: Uuid) -> String {
+    let sealed: sqlx::types::Json<hireledger_domain::Sealed> = sqlx::query_scalar(
+        "SELECT sealed_body FROM mail_outbox WHERE recipient_id = $1 AND kind = 'verify_email'
+          ORDER BY created_at DESC, id DESC LIMIT 1",
+    )
+    .bind(user_id)
+    .fetch_one(&app.pool)
+    .await
+    .expect("a verification mail");
+    let vault = hireledger_infra::vault::Vault::new(app.pool.clone(), &app.common.master_key)
+        .expect("vault");
+    vault
+        .open(&sealed.0)
+        .await
+        .expect("open the mail")
+        .expect("recipient not erased")
+}
+
+/// Presents a verification token (anonymously, as a click in the mail would).
+async fn verify_email(app: &TestApp, token: &str) -> Reply {
+    Reply::from(
+        app.client()
+            .post(app.url("/api/v1/auth/email/verify"))
+            .json(&json!({ "token": token }))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await
+}
+
+/// Verifies the address of `user_id` with the newest token mailed to it.
+async fn verify_mailed(app: &TestApp, user_id: Uuid) {
+    let token = mailed_token(app, user_id).await;
+    verify_email(app, &token).await.assert_ok(200);
 }

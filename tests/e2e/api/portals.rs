@@ -4,7 +4,7 @@ use super::pipeline::{
     advance, apply, assign, complete_when_due, eventually, ids, new_candidate, open_job,
     read_application, read_interview, schedule_human, set_status,
 };
-use super::{Session, admin, create_user, login, onboard, uuid_at};
+use super::{Session, admin, create_user, login, onboard, uuid_at, verify_mailed};
 use crate::support::{TestApp, spawn_app};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -46,15 +46,17 @@ fn expected(nonzero: &[(&str, i64)]) -> Vec<(String, i64)> {
         .collect()
 }
 
-/// HR creates a CANDIDATE account for `email` (which links the company's candidate record with
-/// that e-mail) and signs it in.
+/// HR creates a CANDIDATE account for `email`, its owner verifies the address (which links the
+/// company's candidate record with that e-mail) and signs in.
 async fn candidate_account(app: &TestApp, hr: &Session, name: &str, email: &str) -> Session {
-    hr.post(
-        "/api/v1/users",
-        json!({"name": name, "email": email, "role": "CANDIDATE", "password": "user-password-1"}),
-    )
-    .await
-    .assert_ok(201);
+    let r = hr
+        .post(
+            "/api/v1/users",
+            json!({"name": name, "email": email, "role": "CANDIDATE", "password": "user-password-1"}),
+        )
+        .await;
+    let user_id = uuid_at(r.assert_ok(201), "user_id");
+    verify_mailed(app, user_id).await;
     login(app, email, "user-password-1").await
 }
 

@@ -5,9 +5,13 @@
 //! candidate's record is not changed by applying: an anonymous visitor must not be able to
 //! overwrite someone's data by knowing their address.
 //!
+//! An anonymous applicant always gets the same `202 RECEIVED` once the request is valid and the
+//! job open: whether the application is new, the address already applied, or its record was
+//! deleted is not told (the careers page is no oracle for who applied where).
+//!
 //! A signed-in caller must be a CANDIDATE of that company applying with their account's own
-//! e-mail address (otherwise they could attach their account to someone else's candidate record);
-//! the application is then linked to the account.
+//! e-mail address, verified (otherwise they could attach their account to someone else's
+//! candidate record); the application is then linked to the account.
 
 use super::{MaybeAuth, require_active_company};
 use crate::error::ApiError;
@@ -16,10 +20,9 @@ use crate::routes::jobs::{invalid, not_found};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use hireledger_commands::identity::IdentityError;
 use hireledger_commands::pipeline::{ApplicationInput, CandidateInput, PipelineError};
 use hireledger_domain::application::{ApplicationError, ApplicationSource};
-use hireledger_domain::candidate::CandidateSource;
+use hireledger_domain::candidate::{CandidateError, CandidateSource};
 use hireledger_domain::job::JobStatus;
 use hireledger_domain::{Actor, EmailAddress, PersonName, PhoneNumber, Role};
 use serde::{Deserialize, Serialize};
@@ -27,6 +30,9 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 /// The applicant. Used only when the company has no candidate with this e-mail address yet.
+/// The status an anonymous application answers with.
+const RECEIVED: &str = "RECEIVED";
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApplyRequest {
@@ -49,6 +55,16 @@ pub struct ApplyRequest {
 }
 
 /// The application was submitted (status `APPLIED`).
+/// What an anonymous applicant learns: always the same, whether the application is new, was
+/// already there, or the address belongs to someone whose record was deleted (the careers page
+/// must not tell who applied where).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ApplicationAccepted {
+    /// Always `RECEIVED`.
+    pub status: String,
+}
+
+/// A signed-in candidate's application.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ApplicationReceived {
     pub application_id: Uuid,
@@ -68,6 +84,8 @@ fn applicant_actor(auth: MaybeAuth, company_id: Uuid) -> Result<Actor, ApiError>
 }
 
 /// A signed-in applicant must apply with their own account's e-mail address.
+/// A signed-in applicant applies with their account's own, verified address: control of the
+/// address is what links the account to the candidate record with that address.
 async fn require_own_email(
     state: &AppState,
     actor: &Actor,
@@ -76,22 +94,11 @@ async fn require_own_email(
     let Some(user_id) = actor.user_id() else {
         return Ok(());
     };
-    let (user, _) = state
-        .identity
-        .users()
-        .load(&user_id.to_string())
-        .await
-        .map_err(IdentityError::from)?;
-    let own = match &user.email {
-        Some(sealed) => state.identity.vault().open(sealed).await.map_err(|e| {
-            ApiError::Internal(anyhow::Error::new(e).context("opening the account's e-mail"))
-        })?,
-        None => None,
-    };
-    if own.as_deref() != Some(email.as_str()) {
-        return Err(invalid("email", "not_account_email"));
+    match state.identity.email_verified(user_id, email).await? {
+        Some(true) => Ok(()),
+        Some(false) => Err(ApiError::EmailNotVerified),
+        None => Err(invalid("email", "not_account_email")),
     }
-    Ok(())
 }
 
 fn experience(years: Option<i64>) -> Result<u8, ApiError> {
@@ -144,15 +151,17 @@ async fn candidate_for(
         ("job_id" = Uuid, Path, description = "Job id"),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     responses(
-        (status = 201, body = ApplicationReceived,
+        (status = 201, description = "Signed in: the application", body = ApplicationReceived,
             headers(("X-Aggregate-Version" = u64, description = "Version of the new application"))),
+        (status = 202, description = "Anonymous: received (the same answer whether new, already applied or otherwise; nothing about the address is told)", body = ApplicationAccepted),
         (status = 400, description = "Malformed body (REQ_001)", body = ApiError),
         (status = 401, description = "A bearer token that does not verify (AUTH_005, AUTH_002)", body = ApiError),
-        (status = 403, description = "Signed in, but not a CANDIDATE of this company (AUTH_003)", body = ApiError),
+        (status = 403, description = "Signed in, but not a CANDIDATE of this company (AUTH_003); the account's address is not verified (USER_012)", body = ApiError),
         (status = 404, description = "Unknown or inactive company (COMP_002); no such job (JOB_001)", body = ApiError),
-        (status = 409, description = "Already applied (APP_002); job not OPEN (APP_003)", body = ApiError),
-        (status = 410, description = "The candidate with this address was deleted (CAND_004)", body = ApiError),
+        (status = 409, description = "Signed in: already applied (APP_002); job not OPEN (APP_003)", body = ApiError),
+        (status = 410, description = "Signed in: the candidate with this address was deleted (CAND_004)", body = ApiError),
         (status = 422, description = "Invalid field, or not the account's e-mail (VAL_001)", body = ApiError),
+        (status = 429, description = "Too many requests from this client (RATE_001)", body = ApiError),
     ),
     security((), ("bearer" = []))
 )]
@@ -163,6 +172,9 @@ pub async fn apply(
     path: web::Path<(Uuid, Uuid)>,
     body: web::Json<ApplyRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    state
+        .limiter
+        .check_public(crate::routes::auth::client_ip(&req, &state))?;
     let (company_id, job_id) = path.into_inner();
     require_active_company(&state, company_id).await?;
     let actor = applicant_actor(auth, company_id)?;
@@ -197,16 +209,38 @@ pub async fn apply(
         tags: Vec::new(),
     };
     require_own_email(&state, &actor, &email).await?;
-    let candidate_id = candidate_for(&state, &req, company_id, &email, input).await?;
+    let candidate_id = match candidate_for(&state, &req, company_id, &email, input).await {
+        Ok(id) => id,
+        // Anonymous callers learn nothing about the address's history (see below).
+        Err(ApiError::Pipeline(_)) if actor == Actor::Anonymous => {
+            return Ok(HttpResponse::Accepted().json(ApplicationAccepted {
+                status: RECEIVED.to_owned(),
+            }));
+        }
+        Err(e) => return Err(e),
+    };
     let input = ApplicationInput {
         job_id,
         candidate_id,
         source: ApplicationSource::Portal,
     };
-    let (application_id, committed) = state
+    let applied = state
         .pipeline
         .apply(actor, input, &metadata(&req, &actor))
-        .await?;
+        .await;
+    if actor == Actor::Anonymous {
+        return match applied {
+            Ok(_)
+            | Err(PipelineError::Application(ApplicationError::AlreadyApplied))
+            | Err(PipelineError::Candidate(CandidateError::Deleted)) => {
+                Ok(HttpResponse::Accepted().json(ApplicationAccepted {
+                    status: RECEIVED.to_owned(),
+                }))
+            }
+            Err(e) => Err(e.into()),
+        };
+    }
+    let (application_id, committed) = applied?;
     let version = committed.version;
     let body = ApplicationReceived {
         application_id,

@@ -11,6 +11,7 @@
 use super::MaybeAuth;
 use crate::error::ApiError;
 use crate::request::{command_response, metadata};
+use crate::routes::auth::client_ip;
 use crate::routes::interviews::{InterviewKindName, InterviewModeName};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
@@ -112,12 +113,15 @@ async fn link_of(state: &AppState, interview: &Interview) -> Result<InterviewLin
         (status = 200, body = InterviewLinkDto),
         (status = 404, description = "Unknown or expired token (INT_002)", body = ApiError),
         (status = 409, description = "Interview completed (INT_003), already started (INT_004), or cancelled / no-show (INT_005)", body = ApiError),
+        (status = 429, description = "Too many requests from this client (RATE_001)", body = ApiError),
     )
 )]
 pub async fn validate(
     state: web::Data<AppState>,
+    req: HttpRequest,
     token: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    state.limiter.check_public(client_ip(&req, &state))?;
     let token = token.into_inner();
     plausible(&token)?;
     let (interview, token_state) = state
@@ -142,6 +146,7 @@ pub async fn validate(
         (status = 403, description = "Signed in as someone else than the interview's candidate (AUTH_003)", body = ApiError),
         (status = 404, description = "Unknown or expired token (INT_002)", body = ApiError),
         (status = 409, description = "Interview completed (INT_003), already started (INT_004), or cancelled / no-show (INT_005); concurrent start (CONC_001)", body = ApiError),
+        (status = 429, description = "Too many requests from this client (RATE_001)", body = ApiError),
     ),
     security((), ("bearer" = []))
 )]
@@ -151,6 +156,7 @@ pub async fn start(
     req: HttpRequest,
     token: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    state.limiter.check_public(client_ip(&req, &state))?;
     let token = token.into_inner();
     plausible(&token)?;
     let actor = auth.0.map_or(Actor::Anonymous, |u| u.actor());
