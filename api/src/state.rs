@@ -48,7 +48,7 @@ impl AppState {
                 settings.login_per_email_per_minute,
             )),
             kafka_brokers: common.kafka_brokers.clone(),
-            cookie_secure: settings.cookie_secure,
+            cookie_secure: settings.refresh_cookie_secure(),
             refresh_ttl: settings.refresh_token_ttl(),
             read_wait: settings.read_wait(),
             pool,

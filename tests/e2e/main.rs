@@ -10,4 +10,5 @@ mod list_plans;
 mod pipeline;
 mod projections;
 mod relay;
+mod startup;
 mod support;

@@ -224,7 +224,7 @@ impl Drop for TestApp {
     }
 }
 
-/// API settings for tests: the dev secret, 2 workers, login limits high enough not to get in the
+/// API settings for tests: the dev secret in development mode, 2 workers, login limits high enough not to get in the
 /// way (the rate-limit test sets its own).
 pub fn test_api_settings() -> hireledger_api::ApiSettings {
     hireledger_api::ApiSettings {
@@ -233,6 +233,8 @@ pub fn test_api_settings() -> hireledger_api::ApiSettings {
         read_wait_ms: 15_000,
         login_per_ip_per_minute: 1000,
         login_per_email_per_minute: 1000,
+        // Plain HTTP on loopback, like a local stack: the refresh cookie must reach the server.
+        dev_mode: true,
         ..hireledger_api::ApiSettings::default()
     }
 }
