@@ -1,7 +1,7 @@
 //! The HTTP server: app assembly (extractor configs, middleware, routes, docs) and [`serve`].
 
 use crate::error::ApiError;
-use crate::idempotency::{MAX_BODY_BYTES, idempotency};
+use crate::idempotency::{IDEMPOTENCY_RETENTION, MAX_BODY_BYTES, idempotency};
 use crate::openapi::OPENAPI_PATH;
 use crate::request::request_ids;
 use crate::routes;
@@ -100,6 +100,8 @@ fn http_server(
     Ok(server.listen(listener)?.run())
 }
 
+/// How often each instance purges idempotency rows older than [`IDEMPOTENCY_RETENTION`].
+const IDEMPOTENCY_PURGE: Duration = Duration::from_secs(3600);
 /// How often each instance looks for candidate imports to work on.
 const IMPORT_POLL: Duration = Duration::from_secs(5);
 
@@ -113,17 +115,22 @@ pub async fn serve(
     listener: std::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    if settings.jwt_secret_is_dev_default() {
+    let addr = listener
+        .local_addr()
+        .context("reading the listener's address")?;
+    // The address actually bound decides, not the setting: a development secret never serves
+    // beyond loopback outside development mode.
+    settings.refuse_insecure_defaults(addr, common.master_key_is_dev_default())?;
+    if settings.jwt_secret_is_dev_default() || common.master_key_is_dev_default() {
         tracing::warn!(
-            "the development JWT secret is in effect; set HIRELEDGER_JWT_SECRET in production"
+            "a development secret is in effect (loopback or development mode only); set \
+             HIRELEDGER_JWT_SECRET and HIRELEDGER_MASTER_KEY in production"
         );
     }
     let state = web::Data::new(AppState::new(pool, &common, &settings)?);
     let limiter = state.limiter.clone();
     let pipeline = state.pipeline.clone();
-    let addr = listener
-        .local_addr()
-        .context("reading the listener's address")?;
+    let idempotency_store = state.idempotency.clone();
     let server = http_server(state, listener, settings.http_workers)
         .with_context(|| format!("listening on {addr}"))?;
     let handle = server.handle();
@@ -149,10 +156,26 @@ pub async fn serve(
             }
         }
     });
+    // Idempotency rows hold answers (some with one-time secrets): none outlives the retention.
+    let purger = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(IDEMPOTENCY_PURGE);
+        loop {
+            tick.tick().await;
+            match idempotency_store
+                .purge_older_than(IDEMPOTENCY_RETENTION)
+                .await
+            {
+                Ok(n) if n > 0 => tracing::info!(rows = n, "purged old idempotency keys"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "purging idempotency keys failed"),
+            }
+        }
+    });
     tracing::info!(%addr, "HTTP API listening");
     let result = server.await.context("running the HTTP server");
     sweeper.abort();
     importer.abort();
+    purger.abort();
     tracing::info!("HTTP API stopped");
     result
 }
