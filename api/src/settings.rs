@@ -218,12 +218,10 @@ mod tests {
 
     #[test]
     fn dev_jwt_secret_is_refused_on_a_public_address() {
-        let err = check(&public("0.0.0.0:8080"), false)
-            .expect_err("refused");
+        let err = check(&public("0.0.0.0:8080"), false).expect_err("refused");
         assert_eq!(err.variable, "HIRELEDGER_JWT_SECRET");
         assert!(err.to_string().contains("HIRELEDGER_JWT_SECRET"));
-        let err = check(&public("[::]:8080"), false)
-            .expect_err("refused on IPv6 too");
+        let err = check(&public("[::]:8080"), false).expect_err("refused on IPv6 too");
         assert_eq!(err.variable, "HIRELEDGER_JWT_SECRET");
     }
 

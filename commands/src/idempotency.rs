@@ -93,7 +93,14 @@ impl IdempotencyStore {
             tx.commit().await?;
             return Ok(Begin::Proceed { attempt });
         }
-        type Row = (Vec<u8>, Option<i16>, Option<Vec<u8>>, bool, bool, Option<Uuid>);
+        type Row = (
+            Vec<u8>,
+            Option<i16>,
+            Option<Vec<u8>>,
+            bool,
+            bool,
+            Option<Uuid>,
+        );
         let (stored_hash, status, body, sealed, stale, previous): Row = sqlx::query_as(
             "SELECT request_hash, status_code, response_body, body_sealed,
                         created_at < now() - make_interval(secs => $3), attempt_id
@@ -166,7 +173,12 @@ impl IdempotencyStore {
     /// Forgets an attempt that failed in a retryable way (5xx, or an answer not worth keeping such
     /// as a 409) so a retry runs again, unless one of its commands committed: then the row stays
     /// and a retry answers [`Begin::InProgress`] and, once stale, [`Begin::AlreadyCommitted`].
-    pub async fn abandon(&self, scope: &str, key: &str, attempt: Uuid) -> Result<(), IdempotencyError> {
+    pub async fn abandon(
+        &self,
+        scope: &str,
+        key: &str,
+        attempt: Uuid,
+    ) -> Result<(), IdempotencyError> {
         sqlx::query(
             "DELETE FROM idempotency_keys
              WHERE scope = $1 AND idem_key = $2 AND status_code IS NULL AND attempt_id = $3

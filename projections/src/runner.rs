@@ -36,8 +36,10 @@
 //!   Each instance that then leases that partition stops at the same offset until the cause is fixed
 //!   (a decoder that understands the event, or an operator who moves
 //!   `projection_offsets.next_offset` past it).
-//! - **Transient failures** (connection lost, serialization failure, deadlock) are retried with
-//!   backoff; the batch is applied from scratch each time.
+//! - **Transient failures** (connection lost, pool exhausted, serialization failure, deadlock,
+//!   lock or statement timeout), whether they come from the read-model transaction or from the
+//!   vault opening a sealed value, are retried with backoff (up to 5 s apart, for as long as they
+//!   last); the batch is applied from scratch each time. Only a poison message or a bug halts.
 //! - **Lost lock connection**: the instance drops its consumer and every lease and joins again
 //!   from scratch (other instances may have leased its partitions in between).
 
@@ -48,6 +50,7 @@ pub use leases::{Lease, leased_partitions, member_count};
 use crate::envelope::Envelope;
 use anyhow::Context as _;
 use futures::FutureExt as _;
+use hireledger_infra::vault::VaultError;
 use leases::{Leases, Lost};
 use rdkafka::Message as _;
 use rdkafka::consumer::{Consumer, StreamConsumer};
@@ -100,20 +103,39 @@ enum BatchError {
     Fatal(anyhow::Error),
 }
 
+/// Whether `err` is worth retrying: any cause in its chain is a transient database error, seen
+/// directly or through the vault (whose transparent `Db` variant hides the `sqlx::Error` from the
+/// chain: its `source()` is the sqlx error's own source).
 fn is_transient(err: &anyhow::Error) -> bool {
-    err.chain()
-        .any(|cause| match cause.downcast_ref::<sqlx::Error>() {
-            Some(sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::Tls(_)) => true,
-            Some(sqlx::Error::Database(db)) => db.code().is_some_and(|code| {
-                // serialization_failure, deadlock_detected, connection exceptions, operator
-                // intervention (admin shutdown, cannot connect now).
-                code == "40001"
-                    || code == "40P01"
-                    || code.starts_with("08")
-                    || code.starts_with("57P")
-            }),
-            _ => false,
-        })
+    err.chain().any(|cause| {
+        if let Some(e) = cause.downcast_ref::<sqlx::Error>() {
+            return sqlx_transient(e);
+        }
+        matches!(cause.downcast_ref::<VaultError>(), Some(VaultError::Db(e)) if sqlx_transient(e))
+    })
+}
+
+fn sqlx_transient(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Tls(_) => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            // serialization_failure, deadlock_detected, lock_not_available (lock_timeout),
+            // query_canceled (statement_timeout), connection exceptions, operator intervention
+            // (admin shutdown, cannot connect now), insufficient resources (too many
+            // connections, out of memory).
+            code == "40001"
+                || code == "40P01"
+                || code == "55P03"
+                || code == "57014"
+                || code.starts_with("08")
+                || code.starts_with("57P")
+                || code.starts_with("53")
+        }),
+        _ => false,
+    }
 }
 
 fn classify(err: anyhow::Error) -> BatchError {
@@ -467,4 +489,25 @@ async fn discover(
     })
     .await
     .context("metadata task")?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 7, must-fix 6: a vault DB error must not hide the sqlx error from the check.
+    #[test]
+    fn a_database_error_from_the_vault_is_transient() {
+        for db in [
+            sqlx::Error::PoolTimedOut,
+            sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionReset)),
+        ] {
+            let err = anyhow::Error::new(VaultError::Db(db)).context("opening a sealed value");
+            assert!(is_transient(&err), "{err:#}");
+        }
+        let corrupt = anyhow::Error::new(VaultError::Corrupt).context("opening a sealed value");
+        assert!(!is_transient(&corrupt));
+        let bug = anyhow::Error::new(sqlx::Error::RowNotFound).context("reading a row");
+        assert!(!is_transient(&bug));
+    }
 }

@@ -183,8 +183,7 @@ async fn killing_relay_and_projector_loses_and_duplicates_nothing() {
     .unwrap()
     .into_iter()
     .collect();
-    let consumer: StreamConsumer =
-        support::topic_consumer(&[format!("{prefix}.company")], 3).await;
+    let consumer: StreamConsumer = support::topic_consumer(&[format!("{prefix}.company")], 3).await;
     let mut seen: HashMap<(String, i64), u32> = HashMap::new();
     let deadline = Instant::now() + Duration::from_secs(120);
     while seen.len() < stored.len() {

@@ -5,6 +5,7 @@
 
 mod harness;
 mod scale_out;
+mod transient;
 
 use chrono::{Duration as Span, SubsecRound, Utc};
 use harness::{

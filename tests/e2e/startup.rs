@@ -16,7 +16,10 @@ async fn run_binary(args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
         .env_remove("HIRELEDGER_DEV_MODE")
         .env_remove("HIRELEDGER_BIND")
         // Nothing is listening there: the refusal must come before any connection.
-        .env("HIRELEDGER_DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
+        .env(
+            "HIRELEDGER_DATABASE_URL",
+            "postgres://nobody@127.0.0.1:1/none",
+        )
         .env("HIRELEDGER_LOG", "error")
         .envs(env.iter().copied())
         .stdout(Stdio::null())

@@ -127,7 +127,10 @@ pub fn header<M: rdkafka::Message>(msg: &M, name: &str) -> Option<String> {
 /// A consumer in a fresh group reading `topics` from the start. The topics are created first
 /// (idempotently, as the relay creates them): the broker creates no topic on its own, and a
 /// subscription to a topic that does not exist yet fails instead of waiting.
-pub async fn topic_consumer(topics: &[String], partitions: i32) -> rdkafka::consumer::StreamConsumer {
+pub async fn topic_consumer(
+    topics: &[String],
+    partitions: i32,
+) -> rdkafka::consumer::StreamConsumer {
     use rdkafka::consumer::Consumer as _;
     hireledger_infra::kafka::ensure_topics(&brokers(), topics, partitions)
         .await

@@ -141,9 +141,8 @@ async fn idempotent_retries_replay_and_write_nothing() {
     assert_eq!(rows_with_key(&app, "reg-1").await, 0);
 
     // A malformed key is refused.
-    let r = a
-        .hr
-        .send(
+    let r =
+        a.hr.send(
             a.hr.client
                 .post(app.url("/api/v1/users"))
                 .header("Idempotency-Key", "x".repeat(300))
@@ -284,9 +283,7 @@ async fn a_committed_attempt_whose_answer_was_lost_never_runs_again() {
     .await
     .unwrap();
     let events = app.event_count().await;
-    a.hr.send(create())
-        .await
-        .assert_error(409, "REQ_006");
+    a.hr.send(create()).await.assert_error(409, "REQ_006");
     assert_eq!(app.event_count().await, events, "the command ran again");
 
     // A stale attempt that wrote nothing runs again.
@@ -315,8 +312,8 @@ async fn old_rows_are_purged_by_age() {
         .await
         .unwrap();
     }
-    let vault = hireledger_infra::vault::Vault::new(app.pool.clone(), &app.common.master_key)
-        .unwrap();
+    let vault =
+        hireledger_infra::vault::Vault::new(app.pool.clone(), &app.common.master_key).unwrap();
     let store = hireledger_commands::idempotency::IdempotencyStore::new(app.pool.clone(), vault);
     let purged = store
         .purge_older_than(hireledger_api::idempotency::IDEMPOTENCY_RETENTION)
