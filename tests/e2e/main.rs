@@ -6,6 +6,7 @@
 mod api;
 mod crash;
 mod erasure;
+mod imports;
 mod list_plans;
 mod pipeline;
 mod projections;

@@ -222,6 +222,21 @@ impl Pipeline {
         let personal = parse_personal(&input)?;
         let resumable = candidate_id.is_some();
         let candidate_id = candidate_id.unwrap_or_else(Uuid::now_v7);
+        if resumable {
+            // A resumed import meets the rows it created before: an existing candidate is done,
+            // a deleted one stays deleted (its e-mail claim must not be taken again).
+            let (existing, version) = self.candidates.load(&candidate_id.to_string()).await?;
+            match existing.status {
+                CandidateStatus::Active => {
+                    return Ok(CreatedCandidate {
+                        candidate_id,
+                        committed: Committed { version, events: 0 },
+                    });
+                }
+                CandidateStatus::Deleted => return Err(CandidateError::Deleted.into()),
+                CandidateStatus::None => {}
+            }
+        }
         let digest = self.vault.email_digest(&personal.email);
         claim_email(&self.pool, company_id, &digest, candidate_id).await?;
         let result = async {
@@ -255,7 +270,16 @@ impl Pipeline {
                 })
             }
             Err(e) => {
-                if !resumable {
+                // Nothing was created: give the address back and destroy the unused key. A
+                // resumed row keeps both when the failure may hide a commit (store unavailable).
+                let refused = matches!(
+                    e,
+                    PipelineError::Candidate(_)
+                        | PipelineError::Company(_)
+                        | PipelineError::Invalid(_)
+                        | PipelineError::CandidateEmailTaken
+                );
+                if !resumable || refused {
                     release_email(&self.pool, candidate_id).await?;
                     // The key made for a candidate who never existed is useless: destroy it.
                     self.vault.erase(candidate_id).await?;

@@ -15,7 +15,9 @@ mod jobs;
 
 pub use applications::ApplicationInput;
 pub use candidates::{CandidateInput, CreatedCandidate, phone_digits};
-pub use imports::{ImportReport, ImportRowError, ImportStarted, MAX_IMPORT_BYTES};
+pub use imports::{
+    ImportReport, ImportRowError, ImportStarted, MAX_IMPORT_BYTES, imported_candidate_id,
+};
 pub use interviews::{
     FeedbackInput, InterviewTimes, ScheduleInput, ScheduledInterview, token_hash,
 };
