@@ -131,6 +131,7 @@ pub async fn serve(
     let limiter = state.limiter.clone();
     let pipeline = state.pipeline.clone();
     let idempotency_store = state.idempotency.clone();
+    let erasures = hireledger_commands::erasure::Erasures::new(state.pool.clone());
     let server = http_server(state, listener, settings.http_workers)
         .with_context(|| format!("listening on {addr}"))?;
     let handle = server.handle();
@@ -171,11 +172,25 @@ pub async fn serve(
             }
         }
     });
+    // Erasure jobs a crash left unfinished (the deletion event committed, the key not yet
+    // destroyed): finished within one poll.
+    let eraser = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(IMPORT_POLL);
+        loop {
+            tick.tick().await;
+            match erasures.finish_pending().await {
+                Ok(n) if n > 0 => tracing::info!(jobs = n, "finished pending erasures"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "finishing erasures failed; will retry"),
+            }
+        }
+    });
     tracing::info!(%addr, "HTTP API listening");
     let result = server.await.context("running the HTTP server");
     sweeper.abort();
     importer.abort();
     purger.abort();
+    eraser.abort();
     tracing::info!("HTTP API stopped");
     result
 }

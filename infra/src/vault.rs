@@ -178,15 +178,22 @@ impl Vault {
     /// Destroys the subject's key for good. Idempotent.
     pub async fn erase(&self, subject: Uuid) -> Result<(), VaultError> {
         let mut tx = self.pool.begin().await?;
+        Self::erase_in(&mut tx, subject).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// [`Vault::erase`] inside the caller's transaction (so the key goes with whatever else the
+    /// caller commits, such as the end of an erasure job).
+    pub async fn erase_in(conn: &mut sqlx::PgConnection, subject: Uuid) -> Result<(), VaultError> {
         sqlx::query("INSERT INTO erased_subjects (subject_id) VALUES ($1) ON CONFLICT DO NOTHING")
             .bind(subject)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
         sqlx::query("DELETE FROM subject_keys WHERE subject_id = $1")
             .bind(subject)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
-        tx.commit().await?;
         Ok(())
     }
 }

@@ -12,16 +12,17 @@ use hireledger_domain::{Actor, Role};
 use hireledger_infra::vault::Vault;
 use uuid::Uuid;
 
-struct Setup {
-    db: TestDb,
-    identity: Identity,
-    pipeline: Pipeline,
-    company_id: Uuid,
-    hr: Actor,
-    tag: String,
+/// An active company with its HR user, and the command side on a fresh database (no API).
+pub(crate) struct Setup {
+    pub(crate) db: TestDb,
+    pub(crate) identity: Identity,
+    pub(crate) pipeline: Pipeline,
+    pub(crate) company_id: Uuid,
+    pub(crate) hr: Actor,
+    pub(crate) tag: String,
 }
 
-async fn setup() -> Setup {
+pub(crate) async fn setup() -> Setup {
     let db = TestDb::new().await;
     let vault = Vault::new(db.pool.clone(), &support::dev_master_key()).unwrap();
     let identity = Identity::new(db.pool.clone(), vault.clone());

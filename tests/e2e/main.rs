@@ -6,6 +6,7 @@
 mod api;
 mod crash;
 mod erasure;
+mod erasure_jobs;
 mod imports;
 mod list_plans;
 mod pipeline;

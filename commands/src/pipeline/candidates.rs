@@ -458,9 +458,10 @@ impl Pipeline {
         }
     }
 
-    /// Deletes the candidate: records the deletion, destroys the candidate's key (every sealed
-    /// copy of their data, in events and on Kafka, becomes unreadable) and frees the e-mail.
-    /// The projector removes them from every read model. Retrying after a crash finishes the job.
+    /// Deletes the candidate: records the deletion (and with it the erasure job), destroys the
+    /// candidate's key (every sealed copy of their data, in events and on Kafka, becomes
+    /// unreadable) and frees the e-mail. The projector removes them from every read model. A
+    /// crash in between is finished by the erasure worker or by a retry.
     #[tracing::instrument(skip(self, meta))]
     pub async fn delete_candidate(
         &self,
@@ -480,8 +481,11 @@ impl Pipeline {
             }
             Err(e) => return Err(e),
         };
-        self.vault.erase(candidate_id).await?;
-        release_email(&self.pool, candidate_id).await?;
+        // The event's commit recorded the erasure job (see `crate::erasure`); finish it now. A
+        // crash before this line leaves the job to the periodic worker or to a retry.
+        crate::erasure::Erasures::new(self.pool.clone())
+            .finish(candidate_id)
+            .await?;
         Ok(committed)
     }
 }

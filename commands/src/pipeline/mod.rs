@@ -129,6 +129,15 @@ impl From<VaultError> for PipelineError {
     }
 }
 
+impl From<crate::erasure::ErasureError> for PipelineError {
+    fn from(e: crate::erasure::ErasureError) -> Self {
+        match e {
+            crate::erasure::ErasureError::Db(e) => Self::from(e),
+            crate::erasure::ErasureError::Vault(e) => Self::from(e),
+        }
+    }
+}
+
 impl From<sqlx::Error> for PipelineError {
     fn from(e: sqlx::Error) -> Self {
         match e {
