@@ -9,7 +9,7 @@
 //!
 //! # Mechanism
 //! [`Erasures::finish`] does the rest in one transaction: destroys the key (the vault's
-//! `erased_subjects` and `subject_keys`), frees the e-mail claim, revokes a user's refresh tokens,
+//! `vault.erased_subjects` and `vault.subject_keys`), frees the e-mail claim, revokes a user's refresh tokens,
 //! and deletes the pending row. The command that erased calls it right after its commit; every
 //! API instance also runs [`Erasures::finish_pending`] periodically, which picks up the jobs
 //! left by a crash (rows locked `FOR UPDATE SKIP LOCKED`, so instances never work on the same

@@ -100,7 +100,7 @@ impl Vault {
 
     async fn subject_cipher(&self, subject: Uuid, create: bool) -> Result<Aes256Gcm, VaultError> {
         let wrapped: Option<Vec<u8>> =
-            sqlx::query_scalar("SELECT wrapped_key FROM subject_keys WHERE subject_id = $1")
+            sqlx::query_scalar("SELECT wrapped_key FROM vault.subject_keys WHERE subject_id = $1")
                 .bind(subject)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -119,8 +119,8 @@ impl Vault {
         let wrapped = encrypt(&self.master, &key)?;
         // Refuse to create a key for an erased subject; a concurrent creator wins the race.
         let inserted: Option<Vec<u8>> = sqlx::query_scalar(
-            "INSERT INTO subject_keys (subject_id, wrapped_key)
-             SELECT $1, $2 WHERE NOT EXISTS (SELECT 1 FROM erased_subjects WHERE subject_id = $1)
+            "INSERT INTO vault.subject_keys (subject_id, wrapped_key)
+             SELECT $1, $2 WHERE NOT EXISTS (SELECT 1 FROM vault.erased_subjects WHERE subject_id = $1)
              ON CONFLICT (subject_id) DO NOTHING RETURNING wrapped_key",
         )
         .bind(subject)
@@ -130,7 +130,7 @@ impl Vault {
         match inserted {
             Some(w) => Ok(w),
             None => {
-                sqlx::query_scalar("SELECT wrapped_key FROM subject_keys WHERE subject_id = $1")
+                sqlx::query_scalar("SELECT wrapped_key FROM vault.subject_keys WHERE subject_id = $1")
                     .bind(subject)
                     .fetch_optional(&self.pool)
                     .await?
@@ -186,11 +186,11 @@ impl Vault {
     /// [`Vault::erase`] inside the caller's transaction (so the key goes with whatever else the
     /// caller commits, such as the end of an erasure job).
     pub async fn erase_in(conn: &mut sqlx::PgConnection, subject: Uuid) -> Result<(), VaultError> {
-        sqlx::query("INSERT INTO erased_subjects (subject_id) VALUES ($1) ON CONFLICT DO NOTHING")
+        sqlx::query("INSERT INTO vault.erased_subjects (subject_id) VALUES ($1) ON CONFLICT DO NOTHING")
             .bind(subject)
             .execute(&mut *conn)
             .await?;
-        sqlx::query("DELETE FROM subject_keys WHERE subject_id = $1")
+        sqlx::query("DELETE FROM vault.subject_keys WHERE subject_id = $1")
             .bind(subject)
             .execute(&mut *conn)
             .await?;

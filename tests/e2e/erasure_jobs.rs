@@ -17,7 +17,7 @@ async fn break_key_destruction(pool: &PgPool) {
     for sql in [
         "CREATE FUNCTION test_crash() RETURNS trigger LANGUAGE plpgsql AS
          $$ BEGIN RAISE EXCEPTION 'simulated crash before the key is destroyed'; END $$",
-        "CREATE TRIGGER test_crash BEFORE DELETE ON subject_keys
+        "CREATE TRIGGER test_crash BEFORE DELETE ON vault.subject_keys
          FOR EACH ROW EXECUTE FUNCTION test_crash()",
     ] {
         sqlx::query(sql).execute(pool).await.unwrap();
@@ -25,14 +25,14 @@ async fn break_key_destruction(pool: &PgPool) {
 }
 
 async fn repair_key_destruction(pool: &PgPool) {
-    sqlx::query("DROP TRIGGER test_crash ON subject_keys")
+    sqlx::query("DROP TRIGGER test_crash ON vault.subject_keys")
         .execute(pool)
         .await
         .unwrap();
 }
 
 async fn key_alive(pool: &PgPool, subject: Uuid) -> bool {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM subject_keys WHERE subject_id = $1)")
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM vault.subject_keys WHERE subject_id = $1)")
         .bind(subject)
         .fetch_one(pool)
         .await
@@ -124,7 +124,7 @@ async fn a_crash_after_the_deletion_event_cannot_skip_the_key_destruction() {
         assert!(!key_alive(&pool, subject).await, "the key survived");
         let erased = count(
             &pool,
-            "SELECT count(*) FROM erased_subjects WHERE subject_id = $1",
+            "SELECT count(*) FROM vault.erased_subjects WHERE subject_id = $1",
             subject,
         )
         .await;
@@ -145,4 +145,82 @@ async fn a_crash_after_the_deletion_event_cannot_skip_the_key_destruction() {
     assert_eq!((claims, logins), (0, 0), "the e-mails are free again");
     assert!(erasures.pending().await.unwrap().is_empty());
     assert_eq!(erasures.finish_pending().await.unwrap(), 0);
+}
+
+/// Every sealed value (`{"subject", "ct"}`) of `subject` in a JSON document.
+fn sealed_values(v: &serde_json::Value, subject: Uuid, out: &mut Vec<hireledger_domain::Sealed>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            if let (Some(s), Some(ct)) = (m.get("subject"), m.get("ct"))
+                && s.as_str() == Some(subject.to_string().as_str())
+                && let Some(ct) = ct.as_str()
+            {
+                out.push(hireledger_domain::Sealed {
+                    subject,
+                    ct: ct.to_owned(),
+                });
+            }
+            m.values().for_each(|v| sealed_values(v, subject, out));
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(|v| sealed_values(v, subject, out)),
+        _ => {}
+    }
+}
+
+/// The key store is separable: a person's key row in the `vault` schema is the only thing that
+/// opens their data, so dropping that row (nothing else) erases them everywhere.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_a_persons_key_row_is_all_erasure_takes() {
+    let s = setup().await;
+    let pool = s.db.pool.clone();
+    let meta = CommandMetadata::system("erasure-job-test");
+    let candidate = s
+        .pipeline
+        .create_candidate(
+            s.hr,
+            None,
+            CandidateInput {
+                name: "Kai Keyed".into(),
+                email: format!("kai.{}@x.example", s.tag),
+                phone: Some("+44 20 7946 0000".into()),
+                position: String::new(),
+                domain: String::new(),
+                experience_years: 2,
+                qualifications: vec!["MSc".into()],
+                source: CandidateSource::Manual,
+                tags: Vec::new(),
+            },
+            None,
+            None,
+            &meta,
+        )
+        .await
+        .unwrap()
+        .candidate_id;
+    let payloads: Vec<serde_json::Value> =
+        sqlx::query_scalar("SELECT payload::jsonb FROM events WHERE aggregate_id = $1::text")
+            .bind(candidate)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    let mut sealed = Vec::new();
+    for p in &payloads {
+        sealed_values(p, candidate, &mut sealed);
+    }
+    assert!(sealed.len() >= 4, "name, e-mail, phone and qualifications are sealed");
+    let vault = hireledger_infra::vault::Vault::new(pool.clone(), &crate::support::dev_master_key())
+        .unwrap();
+    for v in &sealed {
+        assert!(vault.open(v).await.unwrap().is_some());
+    }
+
+    let dropped = sqlx::query("DELETE FROM vault.subject_keys WHERE subject_id = $1")
+        .bind(candidate)
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(dropped.rows_affected(), 1);
+    for v in &sealed {
+        assert_eq!(vault.open(v).await.unwrap(), None, "data opened without its key");
+    }
 }

@@ -77,7 +77,7 @@ impl Setup {
         .await
         .unwrap();
         let key_erased: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM erased_subjects WHERE subject_id = $1)",
+            "SELECT EXISTS (SELECT 1 FROM vault.erased_subjects WHERE subject_id = $1)",
         )
         .bind(import_id)
         .fetch_one(&self.db.pool)
