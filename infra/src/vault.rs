@@ -129,13 +129,13 @@ impl Vault {
         .await?;
         match inserted {
             Some(w) => Ok(w),
-            None => {
-                sqlx::query_scalar("SELECT wrapped_key FROM vault.subject_keys WHERE subject_id = $1")
-                    .bind(subject)
-                    .fetch_optional(&self.pool)
-                    .await?
-                    .ok_or(VaultError::Erased)
-            }
+            None => sqlx::query_scalar(
+                "SELECT wrapped_key FROM vault.subject_keys WHERE subject_id = $1",
+            )
+            .bind(subject)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(VaultError::Erased),
         }
     }
 
@@ -186,10 +186,12 @@ impl Vault {
     /// [`Vault::erase`] inside the caller's transaction (so the key goes with whatever else the
     /// caller commits, such as the end of an erasure job).
     pub async fn erase_in(conn: &mut sqlx::PgConnection, subject: Uuid) -> Result<(), VaultError> {
-        sqlx::query("INSERT INTO vault.erased_subjects (subject_id) VALUES ($1) ON CONFLICT DO NOTHING")
-            .bind(subject)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(
+            "INSERT INTO vault.erased_subjects (subject_id) VALUES ($1) ON CONFLICT DO NOTHING",
+        )
+        .bind(subject)
+        .execute(&mut *conn)
+        .await?;
         sqlx::query("DELETE FROM vault.subject_keys WHERE subject_id = $1")
             .bind(subject)
             .execute(&mut *conn)

@@ -167,6 +167,16 @@ async fn apply_batch(
         .await
         .context("beginning a transaction")
         .map_err(classify)?;
+    // A batch holds its partitions' offset rows locked: never wait forever for a lock (a
+    // timeout is transient and retried) nor keep them while stuck idle in the transaction.
+    sqlx::query(
+        "SELECT set_config('lock_timeout', '10s', true),
+                set_config('idle_in_transaction_session_timeout', '30s', true)",
+    )
+    .execute(&mut *tx)
+    .await
+    .context("bounding the batch's lock waits")
+    .map_err(classify)?;
     // (topic, partition) → next offset to apply; `true` once it moved in this batch.
     let mut next: HashMap<(String, i32), (i64, bool)> = HashMap::new();
     for msg in batch {

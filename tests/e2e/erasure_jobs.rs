@@ -207,9 +207,13 @@ async fn dropping_a_persons_key_row_is_all_erasure_takes() {
     for p in &payloads {
         sealed_values(p, candidate, &mut sealed);
     }
-    assert!(sealed.len() >= 4, "name, e-mail, phone and qualifications are sealed");
-    let vault = hireledger_infra::vault::Vault::new(pool.clone(), &crate::support::dev_master_key())
-        .unwrap();
+    assert!(
+        sealed.len() >= 4,
+        "name, e-mail, phone and qualifications are sealed"
+    );
+    let vault =
+        hireledger_infra::vault::Vault::new(pool.clone(), &crate::support::dev_master_key())
+            .unwrap();
     for v in &sealed {
         assert!(vault.open(v).await.unwrap().is_some());
     }
@@ -221,6 +225,10 @@ async fn dropping_a_persons_key_row_is_all_erasure_takes() {
         .unwrap();
     assert_eq!(dropped.rows_affected(), 1);
     for v in &sealed {
-        assert_eq!(vault.open(v).await.unwrap(), None, "data opened without its key");
+        assert_eq!(
+            vault.open(v).await.unwrap(),
+            None,
+            "data opened without its key"
+        );
     }
 }

@@ -7,6 +7,7 @@ mod api;
 mod crash;
 mod erasure;
 mod erasure_jobs;
+mod failover;
 mod imports;
 mod list_plans;
 mod pipeline;
