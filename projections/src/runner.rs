@@ -40,6 +40,9 @@
 //!   lock or statement timeout), whether they come from the read-model transaction or from the
 //!   vault opening a sealed value, are retried with backoff (up to 5 s apart, for as long as they
 //!   last); the batch is applied from scratch each time. Only a poison message or a bug halts.
+//! - **Offsets never go back**: a held partition whose log ends below the stored offset (topic
+//!   recreated, broker reset) halts the projector loudly instead of having every new message
+//!   skipped as already applied.
 //! - **Lost lock connection**: the instance drops its consumer and every lease and joins again
 //!   from scratch (other instances may have leased its partitions in between).
 
@@ -415,6 +418,7 @@ async fn consume(
                 tracing::warn!(error = %format!("{e:#}"), "projector lock connection failed");
                 return Ok(Term::LostLock);
             }
+            check_no_regression(pool, consumer, projector.name(), leases.held()).await?;
             next_check = Instant::now() + CHECK_INTERVAL;
         }
         let first = tokio::select! {
@@ -469,6 +473,63 @@ async fn consume(
             }
         }
     }
+}
+
+/// Halts (`Err`) when a held partition's log ends below this projector's stored offset: the
+/// topic was recreated or the broker reset, so the offsets no longer name the events they
+/// covered. Consuming on would skip every new message as "already applied" (the consumer
+/// falls back to the earliest offset) without a word; an operator must decide instead (rebuild
+/// the read model, or move `projection_offsets.next_offset`). The stored offset is read before
+/// the end of the log, so in normal operation it can never be the larger. A broker that does
+/// not answer is only logged: the next check tries again.
+async fn check_no_regression(
+    pool: &PgPool,
+    consumer: &Arc<StreamConsumer>,
+    name: &str,
+    held: &BTreeSet<Partition>,
+) -> anyhow::Result<()> {
+    for (topic, partition) in held {
+        let stored: Option<i64> = match sqlx::query_scalar(
+            "SELECT next_offset FROM projection_offsets
+             WHERE projector = $1 AND topic = $2 AND partition = $3",
+        )
+        .bind(name)
+        .bind(topic)
+        .bind(partition)
+        .fetch_optional(pool)
+        .await
+        {
+            Ok(stored) => stored,
+            Err(e) => {
+                tracing::warn!(error = %e, "reading a stored offset for the regression check");
+                continue;
+            }
+        };
+        let Some(stored) = stored.filter(|&n| n > 0) else {
+            continue;
+        };
+        let (c, t, p) = (Arc::clone(consumer), topic.clone(), *partition);
+        let watermarks =
+            tokio::task::spawn_blocking(move || c.fetch_watermarks(&t, p, CALL_TIMEOUT)).await;
+        let high = match watermarks {
+            Ok(Ok((_, high))) => high,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, %topic, partition, "reading the end of a partition");
+                continue;
+            }
+            Err(e) => return Err(anyhow::Error::new(e).context("watermark task")),
+        };
+        if high < stored {
+            tracing::error!(projector = name, %topic, partition, stored_next_offset = stored,
+                log_end_offset = high, "the partition ends below the stored offset (topic \
+                recreated or broker reset): the projector stops");
+            anyhow::bail!(
+                "projector {name}: {topic}/{partition} ends at offset {high}, below the stored \
+                 next offset {stored}: the topic was recreated or the broker reset"
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Every partition of `topics` the broker knows now (topics that do not exist yet have none).

@@ -4,6 +4,7 @@
 //! built from the published structs; personal values are sealed with the real vault.
 
 mod harness;
+mod offsets;
 mod orphans;
 mod scale_out;
 mod transient;
