@@ -132,6 +132,7 @@ pub async fn serve(
     let pipeline = state.pipeline.clone();
     let idempotency_store = state.idempotency.clone();
     let erasures = hireledger_commands::erasure::Erasures::new(state.pool.clone());
+    let followups = state.pipeline.clone();
     let server = http_server(state, listener, settings.http_workers)
         .with_context(|| format!("listening on {addr}"))?;
     let handle = server.handle();
@@ -172,8 +173,9 @@ pub async fn serve(
             }
         }
     });
-    // Erasure jobs a crash left unfinished (the deletion event committed, the key not yet
-    // destroyed): finished within one poll.
+    // Jobs a crash left unfinished, finished within one poll: erasures (the deletion event
+    // committed, the key not yet destroyed) and interview follow-ups (the interview committed,
+    // its application not yet moved).
     let eraser = tokio::spawn(async move {
         let mut tick = tokio::time::interval(IMPORT_POLL);
         loop {
@@ -182,6 +184,11 @@ pub async fn serve(
                 Ok(n) if n > 0 => tracing::info!(jobs = n, "finished pending erasures"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "finishing erasures failed; will retry"),
+            }
+            match followups.finish_pending_followups().await {
+                Ok(n) if n > 0 => tracing::info!(jobs = n, "finished interview follow-ups"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "interview follow-ups failed; will retry"),
             }
         }
     });

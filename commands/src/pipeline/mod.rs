@@ -9,6 +9,7 @@
 
 mod applications;
 mod candidates;
+mod followups;
 mod imports;
 mod interviews;
 mod jobs;

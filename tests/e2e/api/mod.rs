@@ -8,6 +8,7 @@ mod auth;
 mod candidates;
 mod companies;
 mod concurrency;
+mod followups;
 mod health;
 mod idempotency;
 mod jobs;
