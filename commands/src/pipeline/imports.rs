@@ -507,7 +507,7 @@ impl Pipeline {
                     new_errors.push(e);
                 }
             }
-            if progress.processed % PROGRESS_EVERY_ROWS == 0 {
+            if progress.processed.is_multiple_of(PROGRESS_EVERY_ROWS) {
                 self.save_progress(import_id, &progress, &mut new_errors)
                     .await?;
             }
