@@ -1,19 +1,29 @@
-//! `Idempotency-Key` on command requests (POST/PATCH): the first completed answer is stored and
-//! replayed for retries, so a retry never writes new events.
+//! `Idempotency-Key` on command requests: the first completed answer is stored and replayed for
+//! retries, so a retry never writes new events.
 //!
-//! - Scope: the caller's user id (from a valid bearer token), or `anonymous`. A request whose
-//!   token is present but invalid is passed through untouched (the handler answers 401).
+//! - Only command routes: a POST/PUT/PATCH/DELETE whose path the router matches (its resource
+//!   map, the same one that routes the request) and that is not a session endpoint (login,
+//!   refresh, logout). Anything else, unknown paths included, passes through untouched: no body is
+//!   buffered and no row is written.
+//! - Only authenticated principals: the scope is the user id of a valid bearer token. Anonymous
+//!   requests (no token) and requests whose token does not verify pass through (the handler
+//!   answers them; the header is ignored): a shared anonymous scope would let one caller read or
+//!   block another's answer.
 //! - Same key + same method/path/body → the stored status and body (`Idempotency-Replayed: true`).
-//!   Same key + different request → `REQ_002`; same key still running → `REQ_003`.
-//! - Answers below 500 are stored; a 5xx forgets the attempt so a retry runs again.
-//! - Session endpoints (login, refresh, logout) are not commands and ignore the header.
+//!   Same key + different request → `REQ_002`; same key still running → `REQ_003`; an earlier
+//!   attempt whose command committed but whose answer was lost (a crash) → `REQ_006`, never a
+//!   second run (see [`hireledger_commands::idempotency`] for how the attempt id closes that
+//!   window).
+//! - Stored: 2xx and deterministic refusals (4xx) except those a retry may get past: 401, 403,
+//!   404, 405, 408, 409 (a conflict or a busy key), 429. Those and 5xx forget the attempt so a
+//!   retry runs again.
+//! - Rows are purged by age by a periodic task of `serve` ([`IDEMPOTENCY_RETENTION`]).
 //!
 //! Stored bodies can hold a secret shown once (a temporary password, an interview access token): a
-//! retry after a lost response needs it. They are encrypted at rest by the store; purge old
-//! `idempotency_keys` rows to bound how long they are kept.
+//! retry after a lost response needs it. They are encrypted at rest by the store.
 //!
-//! Bodies are buffered for hashing up to [`MAX_BODY_BYTES`]; file uploads (multipart, CSV) up to
-//! the import limit, so an upload may carry a key too.
+//! Bodies are buffered for hashing up to [`MAX_BODY_BYTES`]; only the upload routes
+//! ([`UPLOAD_ROUTES`]) up to the import limit.
 
 use crate::auth::bearer_token;
 use crate::error::ApiError;
@@ -26,6 +36,8 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpResponse, web};
 use hireledger_commands::idempotency::{Begin, request_hash};
+use std::time::Duration;
+use uuid::Uuid;
 
 pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 pub const IDEMPOTENCY_REPLAYED: HeaderName = HeaderName::from_static("idempotency-replayed");
@@ -34,6 +46,13 @@ pub const IDEMPOTENCY_REPLAYED: HeaderName = HeaderName::from_static("idempotenc
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Largest upload buffered (multipart or CSV bodies): the import limit plus room for the form.
 const MAX_UPLOAD_BYTES: usize = hireledger_commands::pipeline::MAX_IMPORT_BYTES + 64 * 1024;
+/// Route patterns that take a file upload (and only those get [`MAX_UPLOAD_BYTES`]).
+const UPLOAD_ROUTES: &[&str] = &["/api/v1/candidates/imports"];
+/// How long idempotency rows (and the answers they hold) are kept.
+pub const IDEMPOTENCY_RETENTION: Duration = Duration::from_secs(24 * 3600);
+/// The attempt a request runs under; [`crate::request::metadata`] puts it on every event.
+#[derive(Clone, Copy, Debug)]
+pub struct IdempotencyAttempt(pub Uuid);
 /// Longest accepted key.
 const MAX_KEY_LEN: usize = 200;
 /// POSTs that are not commands.
@@ -43,21 +62,35 @@ const NOT_COMMANDS: &[&str] = &[
     "/api/v1/auth/logout",
 ];
 
-fn applies(req: &ServiceRequest) -> bool {
-    (req.method() == Method::POST || req.method() == Method::PATCH)
-        && req.headers().contains_key(&IDEMPOTENCY_KEY)
-        && !NOT_COMMANDS.contains(&req.path())
+/// The matched route pattern of a command request with a key, or `None` when the layer does not
+/// apply (not a command method, no key, a session endpoint, or a path no route matches).
+fn command_route(req: &ServiceRequest) -> Option<String> {
+    let command = matches!(
+        *req.method(),
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+    );
+    if !command || !req.headers().contains_key(&IDEMPOTENCY_KEY) {
+        return None;
+    }
+    // The router's own resource map: `None` for a path no resource matches (the default 404).
+    let pattern = req.match_pattern()?;
+    (!NOT_COMMANDS.contains(&pattern.as_str())).then_some(pattern)
 }
 
-/// A file upload (multipart form or raw CSV), which may be larger than a JSON command.
-fn is_upload(req: &ServiceRequest) -> bool {
-    req.headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| {
-            let ct = ct.trim_start().to_ascii_lowercase();
-            ct.starts_with("multipart/form-data") || ct.starts_with("text/csv")
-        })
+/// Whether an answer is kept for replay (see the module docs).
+fn storable(status: StatusCode) -> bool {
+    status.is_success()
+        || (status.is_client_error()
+            && !matches!(
+                status,
+                StatusCode::UNAUTHORIZED
+                    | StatusCode::FORBIDDEN
+                    | StatusCode::NOT_FOUND
+                    | StatusCode::METHOD_NOT_ALLOWED
+                    | StatusCode::REQUEST_TIMEOUT
+                    | StatusCode::CONFLICT
+                    | StatusCode::TOO_MANY_REQUESTS
+            ))
 }
 
 fn key_of(req: &ServiceRequest) -> Result<String, ApiError> {
@@ -78,13 +111,11 @@ fn key_of(req: &ServiceRequest) -> Result<String, ApiError> {
     Ok(v.to_owned())
 }
 
-/// The scope of the key: `Some(user id)` / `Some("anonymous")`, or `None` when the request has a
-/// token that does not verify (idempotency is then skipped).
+/// The scope of the key: the user id of a valid bearer token, or `None` (anonymous, or a token
+/// that does not verify), in which case idempotency is skipped.
 fn scope_of(req: &ServiceRequest, state: &AppState) -> Option<String> {
-    match bearer_token(req.request()) {
-        None => Some("anonymous".to_owned()),
-        Some(token) => state.jwt.verify(token).ok().map(|c| c.sub.to_string()),
-    }
+    let token = bearer_token(req.request())?;
+    state.jwt.verify(token).ok().map(|c| c.sub.to_string())
 }
 
 fn replay(req: ServiceRequest, status: u16, stored: Vec<u8>) -> ServiceResponse<BoxBody> {
@@ -104,8 +135,8 @@ fn replay(req: ServiceRequest, status: u16, stored: Vec<u8>) -> ServiceResponse<
     req.into_response(res.body(stored))
 }
 
-async fn abandon(state: &AppState, scope: &str, key: &str) {
-    if let Err(e) = state.idempotency.abandon(scope, key).await {
+async fn abandon(state: &AppState, scope: &str, key: &str, attempt: Uuid) {
+    if let Err(e) = state.idempotency.abandon(scope, key, attempt).await {
         tracing::warn!(error = %e, "forgetting a failed idempotent attempt failed");
     }
 }
@@ -115,7 +146,10 @@ pub async fn idempotency(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let state = req.app_data::<web::Data<AppState>>().cloned();
-    let (Some(state), true) = (state, applies(&req)) else {
+    let applies = state
+        .zip(command_route(&req))
+        .and_then(|(state, route)| scope_of(&req, &state).map(|scope| (state, route, scope)));
+    let Some((state, route, scope)) = applies else {
         return next
             .call(req)
             .await
@@ -125,13 +159,7 @@ pub async fn idempotency(
         Ok(k) => k,
         Err(e) => return Ok(req.error_response(e)),
     };
-    let Some(scope) = scope_of(&req, &state) else {
-        return next
-            .call(req)
-            .await
-            .map(ServiceResponse::map_into_boxed_body);
-    };
-    let limit = if is_upload(&req) {
+    let limit = if UPLOAD_ROUTES.contains(&route.as_str()) {
         MAX_UPLOAD_BYTES
     } else {
         MAX_BODY_BYTES
@@ -150,18 +178,22 @@ pub async fn idempotency(
         .map_or(req.path(), |pq| pq.as_str())
         .to_owned();
     let hash = request_hash(req.method().as_str(), &target, &body);
-    match state.idempotency.begin(&scope, &key, &hash).await {
-        Ok(Begin::Proceed) => {}
+    let attempt = match state.idempotency.begin(&scope, &key, &hash).await {
+        Ok(Begin::Proceed { attempt }) => attempt,
         Ok(Begin::Replay { status, body }) => return Ok(replay(req, status, body)),
         Ok(Begin::InProgress) => return Ok(req.error_response(ApiError::IdempotencyInProgress)),
         Ok(Begin::Mismatch) => return Ok(req.error_response(ApiError::IdempotencyMismatch)),
+        Ok(Begin::AlreadyCommitted) => {
+            return Ok(req.error_response(ApiError::IdempotencyAlreadyCommitted));
+        }
         Err(e) => return Ok(req.error_response(ApiError::from(e))),
-    }
+    };
+    req.extensions_mut().insert(IdempotencyAttempt(attempt));
     req.set_payload(actix_web::dev::Payload::from(body));
     let res = match next.call(req).await {
         Ok(res) => res.map_into_boxed_body(),
         Err(e) => {
-            abandon(&state, &scope, &key).await;
+            abandon(&state, &scope, &key, attempt).await;
             return Err(e);
         }
     };
@@ -171,18 +203,18 @@ pub async fn idempotency(
     let bytes = match body::to_bytes(res_body).await {
         Ok(b) => b,
         Err(e) => {
-            abandon(&state, &scope, &key).await;
+            abandon(&state, &scope, &key, attempt).await;
             let err = ApiError::Internal(anyhow::anyhow!("buffering the response: {e}"));
             return Ok(ServiceResponse::new(http, HttpResponse::from_error(err)));
         }
     };
-    let stored = if status.is_server_error() {
-        state.idempotency.abandon(&scope, &key).await
-    } else {
+    let stored = if storable(status) {
         state
             .idempotency
-            .complete(&scope, &key, status.as_u16(), &bytes)
+            .complete(&scope, &key, attempt, status.as_u16(), &bytes)
             .await
+    } else {
+        state.idempotency.abandon(&scope, &key, attempt).await
     };
     if let Err(e) = stored {
         // The command itself is done; only its replay is lost. Say so in the log, answer as usual.
@@ -192,4 +224,19 @@ pub async fn idempotency(
         http,
         head.set_body(bytes).map_into_boxed_body(),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conflicts_and_retryable_refusals_are_not_stored() {
+        for s in [200, 201, 202, 204, 400, 410, 413, 422] {
+            assert!(storable(StatusCode::from_u16(s).unwrap()), "{s}");
+        }
+        for s in [401, 403, 404, 405, 408, 409, 429, 500, 503] {
+            assert!(!storable(StatusCode::from_u16(s).unwrap()), "{s}");
+        }
+    }
 }

@@ -104,6 +104,10 @@ pub fn metadata(req: &HttpRequest, actor: &Actor) -> CommandMetadata {
         request_id: ids.request_id,
         correlation_id: ids.correlation_id,
         causation_id: format!("http:{} {route}", req.method()),
+        idempotency_attempt: req
+            .extensions()
+            .get::<crate::idempotency::IdempotencyAttempt>()
+            .map(|a| a.0),
     }
 }
 

@@ -2,7 +2,7 @@
 
 use crate::error::ApiError;
 use crate::headers::security_headers;
-use crate::idempotency::{MAX_BODY_BYTES, idempotency};
+use crate::idempotency::{IDEMPOTENCY_RETENTION, MAX_BODY_BYTES, idempotency};
 use crate::openapi::OPENAPI_PATH;
 use crate::request::request_ids;
 use crate::routes;
@@ -103,6 +103,8 @@ fn http_server(
     Ok(server.listen(listener)?.run())
 }
 
+/// How often each instance purges idempotency rows older than [`IDEMPOTENCY_RETENTION`].
+const IDEMPOTENCY_PURGE: Duration = Duration::from_secs(3600);
 /// How often each instance looks for candidate imports to work on.
 const IMPORT_POLL: Duration = Duration::from_secs(5);
 
@@ -116,18 +118,25 @@ pub async fn serve(
     listener: std::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    if settings.jwt_secret_is_dev_default() {
+    let addr = listener
+        .local_addr()
+        .context("reading the listener's address")?;
+    // The address actually bound decides, not the setting: a development secret never serves
+    // beyond loopback outside development mode.
+    settings.refuse_insecure_defaults(addr, common.master_key_is_dev_default())?;
+    if settings.jwt_secret_is_dev_default() || common.master_key_is_dev_default() {
         tracing::warn!(
-            "the development JWT secret is in effect; set HIRELEDGER_JWT_SECRET in production"
+            "a development secret is in effect (loopback or development mode only); set \
+             HIRELEDGER_JWT_SECRET and HIRELEDGER_MASTER_KEY in production"
         );
     }
     let state = web::Data::new(AppState::new(pool, &common, &settings)?);
     let limiter = state.limiter.clone();
     let pipeline = state.pipeline.clone();
     let purge_pool = state.pool.clone();
-    let addr = listener
-        .local_addr()
-        .context("reading the listener's address")?;
+    let idempotency_store = state.idempotency.clone();
+    let erasures = hireledger_commands::erasure::Erasures::new(state.pool.clone());
+    let followups = state.pipeline.clone();
     let server = http_server(state, listener, settings.http_workers)
         .with_context(|| format!("listening on {addr}"))?;
     let handle = server.handle();
@@ -154,7 +163,7 @@ pub async fn serve(
         }
     });
     // Expired refresh tokens, e-mail verifications and interview tokens.
-    let purger = tokio::spawn(async move {
+    let token_purger = tokio::spawn(async move {
         let mut tick = tokio::time::interval(purge::PURGE_EVERY);
         loop {
             tick.tick().await;
@@ -166,11 +175,47 @@ pub async fn serve(
             }
         }
     });
+    // Idempotency rows hold answers (some with one-time secrets): none outlives the retention.
+    let purger = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(IDEMPOTENCY_PURGE);
+        loop {
+            tick.tick().await;
+            match idempotency_store
+                .purge_older_than(IDEMPOTENCY_RETENTION)
+                .await
+            {
+                Ok(n) if n > 0 => tracing::info!(rows = n, "purged old idempotency keys"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "purging idempotency keys failed"),
+            }
+        }
+    });
+    // Jobs a crash left unfinished, finished within one poll: erasures (the deletion event
+    // committed, the key not yet destroyed) and interview follow-ups (the interview committed,
+    // its application not yet moved).
+    let eraser = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(IMPORT_POLL);
+        loop {
+            tick.tick().await;
+            match erasures.finish_pending().await {
+                Ok(n) if n > 0 => tracing::info!(jobs = n, "finished pending erasures"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "finishing erasures failed; will retry"),
+            }
+            match followups.finish_pending_followups().await {
+                Ok(n) if n > 0 => tracing::info!(jobs = n, "finished interview follow-ups"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "interview follow-ups failed; will retry"),
+            }
+        }
+    });
     tracing::info!(%addr, "HTTP API listening");
     let result = server.await.context("running the HTTP server");
     sweeper.abort();
     importer.abort();
     purger.abort();
+    token_purger.abort();
+    eraser.abort();
     tracing::info!("HTTP API stopped");
     result
 }

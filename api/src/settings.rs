@@ -4,8 +4,9 @@ use secrecy::{ExposeSecret, SecretString};
 use std::net::SocketAddr;
 use std::time::Duration;
 
-/// Development JWT signing secret. Used only when none is configured; [`crate::serve`] logs a
-/// warning when it is in effect. Production must set `HIRELEDGER_JWT_SECRET`.
+/// Development JWT signing secret. Used only when none is configured; `serve` and `up` refuse to
+/// start with it unless bound to loopback or in development mode (see
+/// [`ApiSettings::refuse_insecure_defaults`]). Production must set `HIRELEDGER_JWT_SECRET`.
 pub const DEV_JWT_SECRET: &str = "hireledger-development-jwt-secret-do-not-use-in-production";
 
 /// Shortest accepted JWT secret, in bytes (HS256 wants at least the hash size).
@@ -34,9 +35,15 @@ pub struct ApiSettings {
     )]
     pub refresh_token_ttl_secs: u64,
 
-    /// Mark the refresh-token cookie `Secure` (set in production, behind HTTPS).
+    /// Mark the refresh-token cookie `Secure` even in development mode (it always is outside it).
     #[arg(long, env = "HIRELEDGER_COOKIE_SECURE", default_value_t = false)]
     pub cookie_secure: bool,
+
+    /// Development mode: allows the built-in development JWT secret and master key on any bind
+    /// address and drops `Secure` from the refresh cookie (plain-HTTP local use). Never in
+    /// production.
+    #[arg(long = "dev", env = "HIRELEDGER_DEV_MODE", default_value_t = false)]
+    pub dev_mode: bool,
 
     /// Longest wait, in milliseconds, for a read model to reach `min_version`.
     #[arg(long, env = "HIRELEDGER_READ_WAIT_MS", default_value_t = 2000)]
@@ -91,6 +98,40 @@ impl ApiSettings {
         self.jwt_secret.expose_secret() == DEV_JWT_SECRET
     }
 
+    /// Whether the refresh cookie carries `Secure`: always, except in development mode where
+    /// `--cookie-secure` decides.
+    pub fn refresh_cookie_secure(&self) -> bool {
+        self.cookie_secure || !self.dev_mode
+    }
+
+    /// Refuses to serve on `bind` with a development secret (the JWT secret, or the master key
+    /// when `master_key_is_dev` says so) unless `bind` is a loopback address or `--dev` /
+    /// `HIRELEDGER_DEV_MODE=1` was given. Anyone can read those secrets in the source: with the
+    /// JWT one they mint a SYSTEM_ADMIN token, with the master key a database dump decrypts
+    /// every person's data. The error names the variable to set.
+    pub fn refuse_insecure_defaults(
+        &self,
+        bind: SocketAddr,
+        master_key_is_dev: bool,
+    ) -> Result<(), InsecureDefault> {
+        if self.dev_mode || bind.ip().is_loopback() {
+            return Ok(());
+        }
+        if self.jwt_secret_is_dev_default() {
+            return Err(InsecureDefault {
+                variable: "HIRELEDGER_JWT_SECRET",
+                bind,
+            });
+        }
+        if master_key_is_dev {
+            return Err(InsecureDefault {
+                variable: "HIRELEDGER_MASTER_KEY",
+                bind,
+            });
+        }
+        Ok(())
+    }
+
     /// Refuses settings the server cannot run with.
     pub fn validate(&self) -> anyhow::Result<()> {
         anyhow::ensure!(
@@ -123,6 +164,19 @@ impl ApiSettings {
     }
 }
 
+/// A development secret is in effect on a non-loopback address outside development mode.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error(
+    "refusing to serve on {bind} with the development value of {variable}, which is public: set \
+     {variable} (see README, Security), bind to a loopback address, or pass --dev \
+     (HIRELEDGER_DEV_MODE=1) for local development only"
+)]
+pub struct InsecureDefault {
+    /// The environment variable that must be set.
+    pub variable: &'static str,
+    pub bind: SocketAddr,
+}
+
 impl Default for ApiSettings {
     /// The same values as the flags' defaults.
     fn default() -> Self {
@@ -132,6 +186,7 @@ impl Default for ApiSettings {
             access_token_ttl_secs: 900,
             refresh_token_ttl_secs: 604_800,
             cookie_secure: false,
+            dev_mode: false,
             read_wait_ms: 2000,
             login_per_ip_per_minute: 5,
             login_per_email_per_minute: 5,
@@ -164,6 +219,8 @@ mod tests {
             Duration::from_secs(7 * 24 * 3600)
         );
         assert!(!parsed.cookie_secure);
+        assert!(!parsed.dev_mode);
+        assert!(parsed.refresh_cookie_secure());
         assert_eq!(parsed.read_wait_ms, 2000);
         assert!(parsed.jwt_secret_is_dev_default());
         assert!(parsed.validate().is_ok());
@@ -176,5 +233,62 @@ mod tests {
             ..ApiSettings::default()
         };
         assert!(s.validate().is_err());
+    }
+
+    fn check(s: &ApiSettings, master_key_is_dev: bool) -> Result<(), InsecureDefault> {
+        s.refuse_insecure_defaults(s.bind, master_key_is_dev)
+    }
+
+    fn public(bind: &str) -> ApiSettings {
+        ApiSettings {
+            bind: bind.parse().expect("address"),
+            ..ApiSettings::default()
+        }
+    }
+
+    #[test]
+    fn dev_jwt_secret_is_refused_on_a_public_address() {
+        let err = check(&public("0.0.0.0:8080"), false).expect_err("refused");
+        assert_eq!(err.variable, "HIRELEDGER_JWT_SECRET");
+        assert!(err.to_string().contains("HIRELEDGER_JWT_SECRET"));
+        let err = check(&public("[::]:8080"), false).expect_err("refused on IPv6 too");
+        assert_eq!(err.variable, "HIRELEDGER_JWT_SECRET");
+    }
+
+    #[test]
+    fn dev_master_key_is_refused_on_a_public_address() {
+        let s = ApiSettings {
+            jwt_secret: SecretString::from("a-production-secret-of-at-least-32-bytes"),
+            ..public("10.0.0.5:8080")
+        };
+        let err = check(&s, true).expect_err("refused");
+        assert_eq!(err.variable, "HIRELEDGER_MASTER_KEY");
+        assert!(check(&s, false).is_ok());
+    }
+
+    #[test]
+    fn loopback_or_dev_mode_allows_the_development_secrets() {
+        assert!(check(&public("127.0.0.1:8080"), true).is_ok());
+        assert!(check(&public("[::1]:8080"), true).is_ok());
+        let dev = ApiSettings {
+            dev_mode: true,
+            ..public("0.0.0.0:8080")
+        };
+        assert!(check(&dev, true).is_ok());
+    }
+
+    #[test]
+    fn refresh_cookie_is_secure_outside_dev_mode() {
+        assert!(ApiSettings::default().refresh_cookie_secure());
+        let dev = ApiSettings {
+            dev_mode: true,
+            ..ApiSettings::default()
+        };
+        assert!(!dev.refresh_cookie_secure());
+        let forced = ApiSettings {
+            cookie_secure: true,
+            ..dev
+        };
+        assert!(forced.refresh_cookie_secure());
     }
 }

@@ -55,7 +55,7 @@ impl AppState {
             trusted_proxies: Arc::new(settings.trusted_proxy_blocks()?),
             rights: Arc::new(RightsCache::default()),
             kafka_brokers: common.kafka_brokers.clone(),
-            cookie_secure: settings.cookie_secure,
+            cookie_secure: settings.refresh_cookie_secure(),
             refresh_ttl: settings.refresh_token_ttl(),
             read_wait: settings.read_wait(),
             pool,

@@ -15,6 +15,9 @@ pub struct CommandMetadata {
     pub request_id: String,
     pub correlation_id: String,
     pub causation_id: String,
+    /// The idempotent HTTP attempt that issued the command, if any (see
+    /// [`crate::idempotency`]): recorded so a retry never re-runs a committed command.
+    pub idempotency_attempt: Option<Uuid>,
 }
 
 impl CommandMetadata {
@@ -27,6 +30,7 @@ impl CommandMetadata {
             request_id: id.clone(),
             correlation_id: id,
             causation_id: reason.to_owned(),
+            idempotency_attempt: None,
         }
     }
 
@@ -54,6 +58,9 @@ impl CommandMetadata {
         m.insert("request_id".into(), self.request_id.clone());
         m.insert("correlation_id".into(), self.correlation_id.clone());
         m.insert("causation_id".into(), self.causation_id.clone());
+        if let Some(a) = self.idempotency_attempt {
+            m.insert("idempotency_attempt".into(), a.to_string());
+        }
         m
     }
 }

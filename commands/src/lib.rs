@@ -3,6 +3,7 @@
 //! span aggregates (company approval creates its first HR user).
 
 pub mod bus;
+pub mod erasure;
 pub mod idempotency;
 pub mod identity;
 pub mod passwords;

@@ -13,6 +13,27 @@ fn options(url: &SecretString) -> anyhow::Result<PgConnectOptions> {
         .log_statements(tracing::log::LevelFilter::Trace))
 }
 
+/// Server-side settings of a connection that holds locks for long (the relay's lock, a projector's
+/// membership and partition leases): if its host dies without closing the socket, Postgres must
+/// notice within seconds and end the session, which frees the locks for the standbys, instead of
+/// waiting for the kernel's default keepalive (about two hours). Also bounds how long it may wait
+/// for a lock and sit idle inside a transaction.
+pub const LOCK_CONNECTION_SETTINGS: &[(&str, &str)] = &[
+    ("tcp_keepalives_idle", "5"),
+    ("tcp_keepalives_interval", "2"),
+    ("tcp_keepalives_count", "3"),
+    // Unacknowledged data (a host gone mid-write) also ends the session, in milliseconds.
+    ("tcp_user_timeout", "15000"),
+    ("lock_timeout", "10s"),
+    ("idle_in_transaction_session_timeout", "30s"),
+];
+
+/// `base` with [`LOCK_CONNECTION_SETTINGS`] applied at connection start-up.
+pub fn lock_connection_options(base: &PgConnectOptions) -> PgConnectOptions {
+    base.clone()
+        .options(LOCK_CONNECTION_SETTINGS.iter().copied())
+}
+
 /// A pool on the configured database.
 pub async fn connect(url: &SecretString, max_connections: u32) -> anyhow::Result<PgPool> {
     PgPoolOptions::new()

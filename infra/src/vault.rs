@@ -1,8 +1,16 @@
 //! Personal-data vault: one AES-256-GCM data key per person (data subject), stored in Postgres
 //! wrapped by the master key. Destroying a subject's key erases every sealed copy of their data
 //! (event store, Kafka, backups) at once: crypto-shredding.
+//!
+//! # Keys and formats
+//! Nothing is encrypted with the master key itself: it only derives one key per purpose (HMAC-SHA256
+//! with a label): wrapping data keys, e-mail digests, secrets at rest. Every ciphertext written
+//! now is `0x02 ‖ nonce ‖ ciphertext ‖ tag` with associated data that binds it to its owner: a
+//! wrapped data key to its subject, a sealed value to its subject, so a ciphertext moved to
+//! another row or subject does not open. Values written before (no version byte, the data key
+//! wrapped with the master key directly, no associated data) still open.
 
-use aes_gcm::aead::{Aead, KeyInit, OsRng, rand_core::RngCore};
+use aes_gcm::aead::{Aead, KeyInit, OsRng, Payload, rand_core::RngCore};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -14,6 +22,11 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 const NONCE_LEN: usize = 12;
+/// First byte of every ciphertext written with associated data (format 2).
+const FORMAT_V2: u8 = 2;
+/// Associated-data labels, one per purpose.
+const AAD_WRAPPED_KEY: &[u8] = b"hireledger/wrapped-key/v2/";
+const AAD_SEALED: &[u8] = b"hireledger/sealed/v2/";
 
 #[derive(Debug, thiserror::Error)]
 pub enum VaultError {
@@ -31,7 +44,10 @@ pub enum VaultError {
 #[derive(Clone)]
 pub struct Vault {
     pool: PgPool,
-    master: Aes256Gcm,
+    /// Unwraps data keys written before format 2 only; never encrypts anything.
+    legacy_master: Aes256Gcm,
+    /// Wraps data keys (derived from the master key).
+    key_wrap: Aes256Gcm,
     digest_key: [u8; 32],
     /// Encrypts secrets at rest that belong to no data subject (see [`Vault::encrypt_at_rest`]).
     at_rest: Aes256Gcm,
@@ -53,6 +69,47 @@ fn encrypt(cipher: &Aes256Gcm, plaintext: &[u8]) -> Result<Vec<u8>, VaultError> 
     out.extend_from_slice(&nonce);
     out.extend_from_slice(&ct);
     Ok(out)
+}
+
+/// Format 2: `0x02 ‖ nonce ‖ ciphertext ‖ tag`, authenticated with `label ‖ owner`.
+fn encrypt_bound(
+    cipher: &Aes256Gcm,
+    plaintext: &[u8],
+    label: &[u8],
+    owner: Uuid,
+) -> Result<Vec<u8>, VaultError> {
+    let aad = [label, owner.as_bytes().as_slice()].concat();
+    let mut nonce = [0u8; NONCE_LEN];
+    OsRng.fill_bytes(&mut nonce);
+    let ct = cipher
+        .encrypt(
+            Nonce::from_slice(&nonce),
+            Payload {
+                msg: plaintext,
+                aad: &aad,
+            },
+        )
+        .map_err(|_| VaultError::Corrupt)?;
+    let mut out = Vec::with_capacity(1 + NONCE_LEN + ct.len());
+    out.push(FORMAT_V2);
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(&ct);
+    Ok(out)
+}
+
+/// Opens format 2 bound to `label ‖ owner`; `None` when `data` is not a format-2 ciphertext of
+/// that owner (it may be an older, unbound one: a legacy nonce can start with the same byte, and
+/// authentication tells them apart).
+fn decrypt_bound(cipher: &Aes256Gcm, data: &[u8], label: &[u8], owner: Uuid) -> Option<Vec<u8>> {
+    let rest = data.strip_prefix(&[FORMAT_V2])?;
+    if rest.len() < NONCE_LEN {
+        return None;
+    }
+    let (nonce, ct) = rest.split_at(NONCE_LEN);
+    let aad = [label, owner.as_bytes().as_slice()].concat();
+    cipher
+        .decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad: &aad })
+        .ok()
 }
 
 fn decrypt(cipher: &Aes256Gcm, data: &[u8]) -> Result<Vec<u8>, VaultError> {
@@ -79,9 +136,14 @@ impl Vault {
             <Hmac<Sha256> as Mac>::new_from_slice(&key).map_err(|_| VaultError::BadMasterKey)?;
         mac.update(b"hireledger/at-rest/v1");
         let at_rest_key: [u8; 32] = mac.finalize().into_bytes().into();
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&key).map_err(|_| VaultError::BadMasterKey)?;
+        mac.update(b"hireledger/key-wrap/v2");
+        let key_wrap: [u8; 32] = mac.finalize().into_bytes().into();
         Ok(Self {
             pool,
-            master: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&key)),
+            legacy_master: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&key)),
+            key_wrap: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&key_wrap)),
             digest_key,
             at_rest: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&at_rest_key)),
         })
@@ -100,7 +162,7 @@ impl Vault {
 
     async fn subject_cipher(&self, subject: Uuid, create: bool) -> Result<Aes256Gcm, VaultError> {
         let wrapped: Option<Vec<u8>> =
-            sqlx::query_scalar("SELECT wrapped_key FROM subject_keys WHERE subject_id = $1")
+            sqlx::query_scalar("SELECT wrapped_key FROM vault.subject_keys WHERE subject_id = $1")
                 .bind(subject)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -109,18 +171,26 @@ impl Vault {
             None if create => self.create_key(subject).await?,
             None => return Err(VaultError::Erased),
         };
-        let key = decrypt(&self.master, &wrapped)?;
+        let key = self.unwrap_key(subject, &wrapped)?;
         Aes256Gcm::new_from_slice(&key).map_err(|_| VaultError::Corrupt)
+    }
+
+    /// A data key wrapped for `subject` (format 2), or one wrapped before by the master key.
+    fn unwrap_key(&self, subject: Uuid, wrapped: &[u8]) -> Result<Vec<u8>, VaultError> {
+        match decrypt_bound(&self.key_wrap, wrapped, AAD_WRAPPED_KEY, subject) {
+            Some(key) => Ok(key),
+            None => decrypt(&self.legacy_master, wrapped),
+        }
     }
 
     async fn create_key(&self, subject: Uuid) -> Result<Vec<u8>, VaultError> {
         let mut key = [0u8; 32];
         OsRng.fill_bytes(&mut key);
-        let wrapped = encrypt(&self.master, &key)?;
+        let wrapped = encrypt_bound(&self.key_wrap, &key, AAD_WRAPPED_KEY, subject)?;
         // Refuse to create a key for an erased subject; a concurrent creator wins the race.
         let inserted: Option<Vec<u8>> = sqlx::query_scalar(
-            "INSERT INTO subject_keys (subject_id, wrapped_key)
-             SELECT $1, $2 WHERE NOT EXISTS (SELECT 1 FROM erased_subjects WHERE subject_id = $1)
+            "INSERT INTO vault.subject_keys (subject_id, wrapped_key)
+             SELECT $1, $2 WHERE NOT EXISTS (SELECT 1 FROM vault.erased_subjects WHERE subject_id = $1)
              ON CONFLICT (subject_id) DO NOTHING RETURNING wrapped_key",
         )
         .bind(subject)
@@ -129,20 +199,20 @@ impl Vault {
         .await?;
         match inserted {
             Some(w) => Ok(w),
-            None => {
-                sqlx::query_scalar("SELECT wrapped_key FROM subject_keys WHERE subject_id = $1")
-                    .bind(subject)
-                    .fetch_optional(&self.pool)
-                    .await?
-                    .ok_or(VaultError::Erased)
-            }
+            None => sqlx::query_scalar(
+                "SELECT wrapped_key FROM vault.subject_keys WHERE subject_id = $1",
+            )
+            .bind(subject)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(VaultError::Erased),
         }
     }
 
     /// Encrypts `plaintext` with the subject's key, creating the key on first use.
     pub async fn seal(&self, subject: Uuid, plaintext: &str) -> Result<Sealed, VaultError> {
         let cipher = self.subject_cipher(subject, true).await?;
-        let ct = encrypt(&cipher, plaintext.as_bytes())?;
+        let ct = encrypt_bound(&cipher, plaintext.as_bytes(), AAD_SEALED, subject)?;
         Ok(Sealed {
             subject,
             ct: B64.encode(ct),
@@ -157,7 +227,11 @@ impl Vault {
             Err(e) => return Err(e),
         };
         let data = B64.decode(&sealed.ct).map_err(|_| VaultError::Corrupt)?;
-        let clear = decrypt(&cipher, &data)?;
+        let clear = match decrypt_bound(&cipher, &data, AAD_SEALED, sealed.subject) {
+            Some(clear) => clear,
+            // Sealed before format 2 (no associated data).
+            None => decrypt(&cipher, &data)?,
+        };
         String::from_utf8(clear)
             .map(Some)
             .map_err(|_| VaultError::Corrupt)
@@ -178,15 +252,94 @@ impl Vault {
     /// Destroys the subject's key for good. Idempotent.
     pub async fn erase(&self, subject: Uuid) -> Result<(), VaultError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("INSERT INTO erased_subjects (subject_id) VALUES ($1) ON CONFLICT DO NOTHING")
-            .bind(subject)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM subject_keys WHERE subject_id = $1")
-            .bind(subject)
-            .execute(&mut *tx)
-            .await?;
+        Self::erase_in(&mut tx, subject).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// [`Vault::erase`] inside the caller's transaction (so the key goes with whatever else the
+    /// caller commits, such as the end of an erasure job).
+    pub async fn erase_in(conn: &mut sqlx::PgConnection, subject: Uuid) -> Result<(), VaultError> {
+        sqlx::query(
+            "INSERT INTO vault.erased_subjects (subject_id) VALUES ($1) ON CONFLICT DO NOTHING",
+        )
+        .bind(subject)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query("DELETE FROM vault.subject_keys WHERE subject_id = $1")
+            .bind(subject)
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cipher(byte: u8) -> Aes256Gcm {
+        Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&[byte; 32]))
+    }
+
+    #[test]
+    fn a_bound_ciphertext_opens_only_for_its_owner_and_purpose() {
+        let c = cipher(7);
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let ct = encrypt_bound(&c, b"Ada", AAD_SEALED, a).unwrap();
+        assert_eq!(ct[0], FORMAT_V2);
+        assert_eq!(
+            decrypt_bound(&c, &ct, AAD_SEALED, a).as_deref(),
+            Some(&b"Ada"[..])
+        );
+        assert_eq!(
+            decrypt_bound(&c, &ct, AAD_SEALED, b),
+            None,
+            "moved to another owner"
+        );
+        assert_eq!(
+            decrypt_bound(&c, &ct, AAD_WRAPPED_KEY, a),
+            None,
+            "used for another purpose"
+        );
+        // And the legacy path cannot open it either.
+        assert!(decrypt(&c, &ct).is_err());
+    }
+
+    #[test]
+    fn legacy_ciphertexts_still_open() {
+        let c = cipher(9);
+        let owner = Uuid::now_v7();
+        for _ in 0..64 {
+            // Some legacy nonces start with the format byte: authentication tells them apart.
+            let legacy = encrypt(&c, b"old value").unwrap();
+            let opened = match decrypt_bound(&c, &legacy, AAD_SEALED, owner) {
+                Some(v) => v,
+                None => decrypt(&c, &legacy).unwrap(),
+            };
+            assert_eq!(opened, b"old value");
+        }
+    }
+
+    #[tokio::test]
+    async fn data_keys_are_wrapped_by_a_derived_key_bound_to_their_subject() {
+        let pool = PgPool::connect_lazy("postgres://nobody@127.0.0.1:1/none").unwrap();
+        let master = SecretString::from(crate::settings::DEV_MASTER_KEY);
+        let vault = Vault::new(pool, &master).unwrap();
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let key = [5u8; 32];
+        let wrapped = encrypt_bound(&vault.key_wrap, &key, AAD_WRAPPED_KEY, a).unwrap();
+        assert_eq!(vault.unwrap_key(a, &wrapped).unwrap(), key);
+        assert!(
+            vault.unwrap_key(b, &wrapped).is_err(),
+            "a key row moved to another subject"
+        );
+        assert!(
+            decrypt(&vault.legacy_master, &wrapped).is_err(),
+            "the master key opens it"
+        );
+        // Keys wrapped before (by the master key itself) still unwrap.
+        let legacy = encrypt(&vault.legacy_master, &key).unwrap();
+        assert_eq!(vault.unwrap_key(a, &legacy).unwrap(), key);
     }
 }

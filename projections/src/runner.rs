@@ -36,8 +36,13 @@
 //!   Each instance that then leases that partition stops at the same offset until the cause is fixed
 //!   (a decoder that understands the event, or an operator who moves
 //!   `projection_offsets.next_offset` past it).
-//! - **Transient failures** (connection lost, serialization failure, deadlock) are retried with
-//!   backoff; the batch is applied from scratch each time.
+//! - **Transient failures** (connection lost, pool exhausted, serialization failure, deadlock,
+//!   lock or statement timeout), whether they come from the read-model transaction or from the
+//!   vault opening a sealed value, are retried with backoff (up to 5 s apart, for as long as they
+//!   last); the batch is applied from scratch each time. Only a poison message or a bug halts.
+//! - **Offsets never go back**: a held partition whose log ends below the stored offset (topic
+//!   recreated, broker reset) halts the projector loudly instead of having every new message
+//!   skipped as already applied.
 //! - **Lost lock connection**: the instance drops its consumer and every lease and joins again
 //!   from scratch (other instances may have leased its partitions in between).
 
@@ -48,6 +53,7 @@ pub use leases::{Lease, leased_partitions, member_count};
 use crate::envelope::Envelope;
 use anyhow::Context as _;
 use futures::FutureExt as _;
+use hireledger_infra::vault::VaultError;
 use leases::{Leases, Lost};
 use rdkafka::Message as _;
 use rdkafka::consumer::{Consumer, StreamConsumer};
@@ -100,20 +106,39 @@ enum BatchError {
     Fatal(anyhow::Error),
 }
 
+/// Whether `err` is worth retrying: any cause in its chain is a transient database error, seen
+/// directly or through the vault (whose transparent `Db` variant hides the `sqlx::Error` from the
+/// chain: its `source()` is the sqlx error's own source).
 fn is_transient(err: &anyhow::Error) -> bool {
-    err.chain()
-        .any(|cause| match cause.downcast_ref::<sqlx::Error>() {
-            Some(sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::Tls(_)) => true,
-            Some(sqlx::Error::Database(db)) => db.code().is_some_and(|code| {
-                // serialization_failure, deadlock_detected, connection exceptions, operator
-                // intervention (admin shutdown, cannot connect now).
-                code == "40001"
-                    || code == "40P01"
-                    || code.starts_with("08")
-                    || code.starts_with("57P")
-            }),
-            _ => false,
-        })
+    err.chain().any(|cause| {
+        if let Some(e) = cause.downcast_ref::<sqlx::Error>() {
+            return sqlx_transient(e);
+        }
+        matches!(cause.downcast_ref::<VaultError>(), Some(VaultError::Db(e)) if sqlx_transient(e))
+    })
+}
+
+fn sqlx_transient(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Tls(_) => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            // serialization_failure, deadlock_detected, lock_not_available (lock_timeout),
+            // query_canceled (statement_timeout), connection exceptions, operator intervention
+            // (admin shutdown, cannot connect now), insufficient resources (too many
+            // connections, out of memory).
+            code == "40001"
+                || code == "40P01"
+                || code == "55P03"
+                || code == "57014"
+                || code.starts_with("08")
+                || code.starts_with("57P")
+                || code.starts_with("53")
+        }),
+        _ => false,
+    }
 }
 
 fn classify(err: anyhow::Error) -> BatchError {
@@ -145,6 +170,16 @@ async fn apply_batch(
         .await
         .context("beginning a transaction")
         .map_err(classify)?;
+    // A batch holds its partitions' offset rows locked: never wait forever for a lock (a
+    // timeout is transient and retried) nor keep them while stuck idle in the transaction.
+    sqlx::query(
+        "SELECT set_config('lock_timeout', '10s', true),
+                set_config('idle_in_transaction_session_timeout', '30s', true)",
+    )
+    .execute(&mut *tx)
+    .await
+    .context("bounding the batch's lock waits")
+    .map_err(classify)?;
     // (topic, partition) → next offset to apply; `true` once it moved in this batch.
     let mut next: HashMap<(String, i32), (i64, bool)> = HashMap::new();
     for msg in batch {
@@ -383,6 +418,7 @@ async fn consume(
                 tracing::warn!(error = %format!("{e:#}"), "projector lock connection failed");
                 return Ok(Term::LostLock);
             }
+            check_no_regression(pool, consumer, projector.name(), leases.held()).await?;
             next_check = Instant::now() + CHECK_INTERVAL;
         }
         let first = tokio::select! {
@@ -439,6 +475,63 @@ async fn consume(
     }
 }
 
+/// Halts (`Err`) when a held partition's log ends below this projector's stored offset: the
+/// topic was recreated or the broker reset, so the offsets no longer name the events they
+/// covered. Consuming on would skip every new message as "already applied" (the consumer
+/// falls back to the earliest offset) without a word; an operator must decide instead (rebuild
+/// the read model, or move `projection_offsets.next_offset`). The stored offset is read before
+/// the end of the log, so in normal operation it can never be the larger. A broker that does
+/// not answer is only logged: the next check tries again.
+async fn check_no_regression(
+    pool: &PgPool,
+    consumer: &Arc<StreamConsumer>,
+    name: &str,
+    held: &BTreeSet<Partition>,
+) -> anyhow::Result<()> {
+    for (topic, partition) in held {
+        let stored: Option<i64> = match sqlx::query_scalar(
+            "SELECT next_offset FROM projection_offsets
+             WHERE projector = $1 AND topic = $2 AND partition = $3",
+        )
+        .bind(name)
+        .bind(topic)
+        .bind(partition)
+        .fetch_optional(pool)
+        .await
+        {
+            Ok(stored) => stored,
+            Err(e) => {
+                tracing::warn!(error = %e, "reading a stored offset for the regression check");
+                continue;
+            }
+        };
+        let Some(stored) = stored.filter(|&n| n > 0) else {
+            continue;
+        };
+        let (c, t, p) = (Arc::clone(consumer), topic.clone(), *partition);
+        let watermarks =
+            tokio::task::spawn_blocking(move || c.fetch_watermarks(&t, p, CALL_TIMEOUT)).await;
+        let high = match watermarks {
+            Ok(Ok((_, high))) => high,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, %topic, partition, "reading the end of a partition");
+                continue;
+            }
+            Err(e) => return Err(anyhow::Error::new(e).context("watermark task")),
+        };
+        if high < stored {
+            tracing::error!(projector = name, %topic, partition, stored_next_offset = stored,
+                log_end_offset = high, "the partition ends below the stored offset (topic \
+                recreated or broker reset): the projector stops");
+            anyhow::bail!(
+                "projector {name}: {topic}/{partition} ends at offset {high}, below the stored \
+                 next offset {stored}: the topic was recreated or the broker reset"
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Every partition of `topics` the broker knows now (topics that do not exist yet have none).
 async fn discover(
     consumer: &Arc<StreamConsumer>,
@@ -467,4 +560,25 @@ async fn discover(
     })
     .await
     .context("metadata task")?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 7, must-fix 6: a vault DB error must not hide the sqlx error from the check.
+    #[test]
+    fn a_database_error_from_the_vault_is_transient() {
+        for db in [
+            sqlx::Error::PoolTimedOut,
+            sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionReset)),
+        ] {
+            let err = anyhow::Error::new(VaultError::Db(db)).context("opening a sealed value");
+            assert!(is_transient(&err), "{err:#}");
+        }
+        let corrupt = anyhow::Error::new(VaultError::Corrupt).context("opening a sealed value");
+        assert!(!is_transient(&corrupt));
+        let bug = anyhow::Error::new(sqlx::Error::RowNotFound).context("reading a row");
+        assert!(!is_transient(&bug));
+    }
 }

@@ -14,7 +14,7 @@ use tokio::process::{Child, Command};
 
 /// The `hireledger` binary next to this test binary (`target/<profile>/hireledger`), or
 /// `HIRELEDGER_BIN`. `infra/local/test.sh` builds it before the tests run.
-fn hireledger_bin() -> PathBuf {
+pub(crate) fn hireledger_bin() -> PathBuf {
     if let Ok(p) = std::env::var("HIRELEDGER_BIN") {
         return PathBuf::from(p);
     }

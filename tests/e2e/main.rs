@@ -6,11 +6,15 @@
 mod api;
 mod crash;
 mod erasure;
+mod erasure_jobs;
+mod failover;
 mod faults;
 mod groups;
+mod imports;
 mod list_plans;
 mod pipeline;
 mod private_kafka;
 mod projections;
 mod relay;
+mod startup;
 mod support;

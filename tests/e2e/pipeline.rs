@@ -31,6 +31,7 @@ async fn a_commands_event_reaches_kafka_and_the_read_model() {
         request_id: format!("req-{tag}"),
         correlation_id: format!("corr-{tag}"),
         causation_id: "http:POST /api/v1/companies/registrations".into(),
+        idempotency_attempt: None,
     };
     let registered = identity
         .register_company(

@@ -4,7 +4,10 @@
 //! built from the published structs; personal values are sealed with the real vault.
 
 mod harness;
+mod offsets;
+mod orphans;
 mod scale_out;
+mod transient;
 
 use chrono::{Duration as Span, SubsecRound, Utc};
 use harness::{

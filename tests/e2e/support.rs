@@ -236,7 +236,7 @@ impl Drop for TestApp {
     }
 }
 
-/// API settings for tests: the dev secret, 2 workers, login limits high enough not to get in the
+/// API settings for tests: the dev secret in development mode, 2 workers, login limits high enough not to get in the
 /// way (the rate-limit test sets its own).
 pub fn test_api_settings() -> hireledger_api::ApiSettings {
     hireledger_api::ApiSettings {
@@ -246,6 +246,8 @@ pub fn test_api_settings() -> hireledger_api::ApiSettings {
         login_per_ip_per_minute: 1000,
         login_per_email_per_minute: 1000,
         public_per_ip_per_minute: 1000,
+        // Plain HTTP on loopback, like a local stack: the refresh cookie must reach the server.
+        dev_mode: true,
         ..hireledger_api::ApiSettings::default()
     }
 }

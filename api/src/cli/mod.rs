@@ -57,6 +57,10 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
     if common.master_key_is_dev_default() {
         tracing::warn!("using the development master key; set HIRELEDGER_MASTER_KEY in production");
     }
+    // Refuse before anything starts (`up` would migrate and start the relay first).
+    if let Command::Serve(api) | Command::Up { api, .. } = &cli.command {
+        api.refuse_insecure_defaults(api.bind, common.master_key_is_dev_default())?;
+    }
     match cli.command {
         Command::Migrate => {
             hireledger_infra::db::migrate(&common.database_url).await?;

@@ -64,6 +64,11 @@ pub enum ApiError {
     IdempotencyMismatch,
     #[error("a request with this idempotency key is still in progress")]
     IdempotencyInProgress,
+    #[error(
+        "a request with this idempotency key already took effect but its answer was lost; read \
+         the resource instead of retrying"
+    )]
+    IdempotencyAlreadyCommitted,
     #[error("concurrent modification; reload and retry")]
     Conflict,
     #[error(transparent)]
@@ -119,6 +124,7 @@ fn code_and_status(e: &ApiError) -> (&'static str, StatusCode) {
         A::Malformed(_) => ("REQ_001", S::BAD_REQUEST),
         A::IdempotencyMismatch => ("REQ_002", S::UNPROCESSABLE_ENTITY),
         A::IdempotencyInProgress => ("REQ_003", S::CONFLICT),
+        A::IdempotencyAlreadyCommitted => ("REQ_006", S::CONFLICT),
         A::PayloadTooLarge => ("REQ_004", S::PAYLOAD_TOO_LARGE),
         A::Conflict => ("CONC_001", S::CONFLICT),
         A::Company(C::AlreadyRegistered) => ("COMP_001", S::CONFLICT),
@@ -399,6 +405,7 @@ mod tests {
             ApiError::PayloadTooLarge,
             ApiError::IdempotencyMismatch,
             ApiError::IdempotencyInProgress,
+            ApiError::IdempotencyAlreadyCommitted,
             ApiError::Conflict,
             ApiError::EmailTaken,
             ApiError::VerificationInvalid,

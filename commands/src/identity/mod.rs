@@ -76,6 +76,15 @@ impl From<VaultError> for IdentityError {
     }
 }
 
+impl From<crate::erasure::ErasureError> for IdentityError {
+    fn from(e: crate::erasure::ErasureError) -> Self {
+        match e {
+            crate::erasure::ErasureError::Db(e) => Self::from(e),
+            crate::erasure::ErasureError::Vault(e) => Self::from(e),
+        }
+    }
+}
+
 impl From<sqlx::Error> for IdentityError {
     fn from(e: sqlx::Error) -> Self {
         match e {

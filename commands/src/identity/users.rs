@@ -197,11 +197,11 @@ impl Identity {
             }
             Err(e) => return Err(e),
         };
-        self.vault.erase(user_id).await?;
-        emails::release(&self.pool, user_id).await?;
-        sqlx::query("UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL")
-            .bind(user_id)
-            .execute(&self.pool)
+        // The event's commit recorded the erasure job (see `crate::erasure`): destroy the key,
+        // free the e-mail and revoke the sessions now. A crash before this line leaves the job to
+        // the periodic worker or to a retry.
+        crate::erasure::Erasures::new(self.pool.clone())
+            .finish(user_id)
             .await?;
         Ok(committed)
     }

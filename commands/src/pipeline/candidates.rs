@@ -224,6 +224,21 @@ impl Pipeline {
         let personal = parse_personal(&input)?;
         let resumable = candidate_id.is_some();
         let candidate_id = candidate_id.unwrap_or_else(Uuid::now_v7);
+        if resumable {
+            // A resumed import meets the rows it created before: an existing candidate is done,
+            // a deleted one stays deleted (its e-mail claim must not be taken again).
+            let (existing, version) = self.candidates.load(&candidate_id.to_string()).await?;
+            match existing.status {
+                CandidateStatus::Active => {
+                    return Ok(CreatedCandidate {
+                        candidate_id,
+                        committed: Committed { version, events: 0 },
+                    });
+                }
+                CandidateStatus::Deleted => return Err(CandidateError::Deleted.into()),
+                CandidateStatus::None => {}
+            }
+        }
         let digest = self.vault.email_digest(&personal.email);
         claim_email(&self.pool, company_id, &digest, candidate_id).await?;
         let result = async {
@@ -257,7 +272,16 @@ impl Pipeline {
                 })
             }
             Err(e) => {
-                if !resumable {
+                // Nothing was created: give the address back and destroy the unused key. A
+                // resumed row keeps both when the failure may hide a commit (store unavailable).
+                let refused = matches!(
+                    e,
+                    PipelineError::Candidate(_)
+                        | PipelineError::Company(_)
+                        | PipelineError::Invalid(_)
+                        | PipelineError::CandidateEmailTaken
+                );
+                if !resumable || refused {
                     release_email(&self.pool, candidate_id).await?;
                     // The key made for a candidate who never existed is useless: destroy it.
                     self.vault.erase(candidate_id).await?;
@@ -436,9 +460,10 @@ impl Pipeline {
         }
     }
 
-    /// Deletes the candidate: records the deletion, destroys the candidate's key (every sealed
-    /// copy of their data, in events and on Kafka, becomes unreadable) and frees the e-mail.
-    /// The projector removes them from every read model. Retrying after a crash finishes the job.
+    /// Deletes the candidate: records the deletion (and with it the erasure job), destroys the
+    /// candidate's key (every sealed copy of their data, in events and on Kafka, becomes
+    /// unreadable) and frees the e-mail. The projector removes them from every read model. A
+    /// crash in between is finished by the erasure worker or by a retry.
     #[tracing::instrument(skip(self, meta))]
     pub async fn delete_candidate(
         &self,
@@ -458,8 +483,11 @@ impl Pipeline {
             }
             Err(e) => return Err(e),
         };
-        self.vault.erase(candidate_id).await?;
-        release_email(&self.pool, candidate_id).await?;
+        // The event's commit recorded the erasure job (see `crate::erasure`); finish it now. A
+        // crash before this line leaves the job to the periodic worker or to a retry.
+        crate::erasure::Erasures::new(self.pool.clone())
+            .finish(candidate_id)
+            .await?;
         Ok(committed)
     }
 }

@@ -6,10 +6,18 @@
 //!   import: the second upload returns the first one's resource and imports nothing again.
 //! - **Work** ([`Pipeline::run_pending_imports`]): any API instance leases a pending import (or one
 //!   whose worker died: the lease expired), validates every row, creates the valid candidates and
-//!   records each rejected row as `{line, column, code, reason}` (never the value). Candidate ids
-//!   are derived from the import id and the line, so a resumed import recognizes the rows it had
-//!   already created. Counts are written as it goes: the resource shows progress.
-//! - **End**: the file is dropped and its key destroyed; only counts and row errors remain.
+//!   records each rejected row as `{line, column, code, reason}` (never the value). Every
+//!   [`PROGRESS_EVERY_ROWS`] rows one transaction appends the new row errors
+//!   (`candidate_import_errors`) and moves the cursor (`processed_rows`) and the counts: a resumed
+//!   import starts after the cursor. Candidate ids are derived from the import id and the line,
+//!   so a resumed import recognizes the rows it created after the cursor.
+//! - **Row outcomes**: a row whose candidate was deleted meanwhile (`CAND_004`), or that the
+//!   domain refuses for any other reason, is a rejected row; it never stops the import. Only an
+//!   unavailable store stops it, to be resumed; a company that is no longer active (or an actor
+//!   who lost the right) fails the whole import, and so does running out of attempts
+//!   ([`MAX_ATTEMPTS`]).
+//! - **End**: every import ends `COMPLETED` or `FAILED`; either way the file is dropped and its key
+//!   destroyed; only counts and row errors remain.
 
 use super::{CandidateInput, Pipeline, PipelineError};
 use crate::bus::CommandMetadata;
@@ -29,6 +37,8 @@ const MAX_ROWS: usize = 100_000;
 const LEASE: Duration = Duration::from_secs(30);
 /// Progress is written (and the lease extended) at least this often.
 const PROGRESS_EVERY_ROWS: usize = 50;
+/// Leases of one import before it is failed for good (each lease is an attempt).
+const MAX_ATTEMPTS: i32 = 10;
 /// Namespace of import and imported-candidate ids. Never changes.
 const IMPORT_NAMESPACE: Uuid = Uuid::from_u128(0x8f3a_51c2_0b7e_4d19_a6c4_3e2f_9d81_b570);
 
@@ -39,8 +49,9 @@ pub struct ImportRowError {
     pub line: u64,
     /// The column at fault, `null` when the row as a whole is.
     pub column: Option<String>,
-    /// `VAL_001` (invalid value), `CAND_002` (e-mail already used in the company) or `ROW_001`
-    /// (wrong number of fields).
+    /// `VAL_001` (invalid value), `CAND_002` (e-mail already used in the company), `CAND_004`
+    /// (the row's candidate was deleted while the import ran), `ROW_001` (wrong number of fields)
+    /// or `ROW_002` (refused for another reason).
     pub code: String,
     pub reason: String,
 }
@@ -61,6 +72,22 @@ pub struct ImportReport {
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// Where an import stands: rows whose outcome is recorded (the cursor) and their counts.
+#[derive(Debug, Default)]
+struct Progress {
+    processed: usize,
+    imported: usize,
+    rejected: usize,
+}
+
+/// The id of the candidate created from `line` of import `import_id` (stable, so a resumed import
+/// recognizes its rows).
+pub fn imported_candidate_id(import_id: Uuid, line: u64) -> Uuid {
+    let mut name = import_id.as_bytes().to_vec();
+    name.extend_from_slice(&line.to_be_bytes());
+    Uuid::new_v5(&IMPORT_NAMESPACE, &name)
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -190,17 +217,34 @@ fn inspect(content: &str) -> Result<usize, PipelineError> {
     Ok(rows)
 }
 
-/// How a failed row creation is reported; `None` when the failure is not the row's fault.
-fn rejection(err: &PipelineError, line: u64) -> Option<ImportRowError> {
+/// What a failed row creation means for the import.
+#[derive(Debug)]
+enum RowFailure {
+    /// The row is rejected; the import goes on.
+    Rejected(ImportRowError),
+    /// No later row can succeed: the import fails (the file is destroyed) with this reason.
+    ImportFails(&'static str),
+    /// The store is unavailable: stop here and resume from the cursor later.
+    Retry(PipelineError),
+}
+
+fn row_failure(err: PipelineError, line: u64) -> RowFailure {
+    use RowFailure::{ImportFails, Rejected, Retry};
     match err {
         PipelineError::Invalid(InvalidValue { field, reason })
         | PipelineError::Candidate(CandidateError::Invalid(InvalidValue { field, reason })) => {
-            Some(row_error(line, Some(field), "VAL_001", reason))
+            Rejected(row_error(line, Some(field), "VAL_001", reason))
         }
         PipelineError::CandidateEmailTaken => {
-            Some(row_error(line, Some("email"), "CAND_002", "duplicate"))
+            Rejected(row_error(line, Some("email"), "CAND_002", "duplicate"))
         }
-        _ => None,
+        PipelineError::Candidate(CandidateError::Deleted) => {
+            Rejected(row_error(line, None, "CAND_004", "deleted"))
+        }
+        PipelineError::Company(_) => ImportFails("company_not_active"),
+        PipelineError::Candidate(CandidateError::Forbidden) => ImportFails("forbidden"),
+        e @ (PipelineError::Unavailable(_) | PipelineError::Conflict) => Retry(e),
+        _ => Rejected(row_error(line, None, "ROW_002", "refused")),
     }
 }
 
@@ -269,8 +313,14 @@ impl Pipeline {
     pub async fn import_report(&self, import_id: Uuid) -> Result<ImportReport, PipelineError> {
         sqlx::query_as(
             "SELECT import_id, company_id, status, total_rows, processed_rows, imported, rejected,
-                    errors, created_at, started_at, finished_at
-             FROM candidate_imports WHERE import_id = $1",
+                    COALESCE(
+                        (SELECT jsonb_agg(jsonb_build_object('line', e.line,
+                                    'column', e.column_name, 'code', e.code, 'reason', e.reason)
+                                ORDER BY e.line)
+                         FROM candidate_import_errors e WHERE e.import_id = i.import_id),
+                        i.errors) AS errors,
+                    created_at, started_at, finished_at
+             FROM candidate_imports i WHERE import_id = $1",
         )
         .bind(import_id)
         .fetch_optional(&self.pool)
@@ -282,68 +332,96 @@ impl Pipeline {
     /// many it finished. Safe to run in every instance at once.
     pub async fn run_pending_imports(&self) -> Result<usize, PipelineError> {
         let mut done = 0;
-        while let Some(import_id) = self.lease_import().await? {
-            self.run_import(import_id).await?;
+        while let Some((import_id, attempts)) = self.lease_import().await? {
+            if attempts > MAX_ATTEMPTS {
+                self.finish_import(import_id, Some("too_many_attempts"))
+                    .await?;
+            } else {
+                self.run_import(import_id).await?;
+            }
             done += 1;
         }
         Ok(done)
     }
 
-    async fn lease_import(&self) -> Result<Option<Uuid>, PipelineError> {
-        Ok(sqlx::query_scalar(
+    async fn lease_import(&self) -> Result<Option<(Uuid, i32)>, PipelineError> {
+        Ok(sqlx::query_as(
             "UPDATE candidate_imports
              SET status = 'RUNNING', started_at = COALESCE(started_at, now()),
-                 lease_until = now() + make_interval(secs => $1)
+                 lease_until = now() + make_interval(secs => $1), attempts = attempts + 1
              WHERE import_id = (
                  SELECT import_id FROM candidate_imports
                  WHERE status IN ('PENDING', 'RUNNING')
                    AND (lease_until IS NULL OR lease_until < now())
                  ORDER BY created_at
                  LIMIT 1 FOR UPDATE SKIP LOCKED)
-             RETURNING import_id",
+             RETURNING import_id, attempts",
         )
         .bind(LEASE.as_secs_f64())
         .fetch_optional(&self.pool)
         .await?)
     }
 
+    /// One transaction: appends `new_errors`, moves the cursor to `progress.processed` and
+    /// extends the lease. Rows up to the cursor are never looked at again.
     async fn save_progress(
         &self,
         import_id: Uuid,
-        processed: usize,
-        imported: usize,
-        errors: &[ImportRowError],
+        progress: &Progress,
+        new_errors: &mut Vec<ImportRowError>,
     ) -> Result<(), PipelineError> {
-        let errors_json =
-            serde_json::to_value(errors).map_err(|e| PipelineError::Internal(e.into()))?;
+        let mut tx = self.pool.begin().await?;
+        for e in new_errors.iter() {
+            sqlx::query(
+                "INSERT INTO candidate_import_errors (import_id, line, column_name, code, reason)
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            )
+            .bind(import_id)
+            .bind(i64::try_from(e.line).unwrap_or(i64::MAX))
+            .bind(e.column.as_deref())
+            .bind(&e.code)
+            .bind(&e.reason)
+            .execute(&mut *tx)
+            .await?;
+        }
         sqlx::query(
             "UPDATE candidate_imports
-             SET processed_rows = $2, imported = $3, rejected = $4, errors = $5,
-                 lease_until = now() + make_interval(secs => $6)
+             SET processed_rows = $2, imported = $3, rejected = $4,
+                 lease_until = now() + make_interval(secs => $5)
              WHERE import_id = $1",
         )
         .bind(import_id)
-        .bind(i32::try_from(processed).unwrap_or(i32::MAX))
-        .bind(i32::try_from(imported).unwrap_or(i32::MAX))
-        .bind(i32::try_from(errors.len()).unwrap_or(i32::MAX))
-        .bind(errors_json)
+        .bind(i32::try_from(progress.processed).unwrap_or(i32::MAX))
+        .bind(i32::try_from(progress.imported).unwrap_or(i32::MAX))
+        .bind(i32::try_from(progress.rejected).unwrap_or(i32::MAX))
         .bind(LEASE.as_secs_f64())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
+        new_errors.clear();
         Ok(())
     }
 
-    /// Processes one leased import from its first row (rows already created are recognized).
+    /// Processes one leased import from its cursor. Ends it (`COMPLETED` or `FAILED`, the file
+    /// destroyed) unless the store is unavailable, in which case the lease runs out and the
+    /// import is resumed later.
     #[tracing::instrument(skip(self))]
     async fn run_import(&self, import_id: Uuid) -> Result<(), PipelineError> {
-        let row: Option<(Uuid, Option<String>, serde_json::Value)> = sqlx::query_as(
-            "SELECT company_id, sealed_content, actor FROM candidate_imports WHERE import_id = $1",
+        type Row = (Uuid, Option<String>, serde_json::Value, i32, i32, i32);
+        let row: Option<Row> = sqlx::query_as(
+            "SELECT company_id, sealed_content, actor, processed_rows, imported, rejected
+             FROM candidate_imports WHERE import_id = $1",
         )
         .bind(import_id)
         .fetch_optional(&self.pool)
         .await?;
-        let Some((company_id, Some(ct), actor)) = row else {
+        let Some((company_id, sealed_content, actor, processed, imported, rejected)) = row else {
             return Err(PipelineError::ImportNotFound);
+        };
+        let Some(ct) = sealed_content else {
+            return self
+                .finish_import(import_id, Some("file no longer readable"))
+                .await;
         };
         let sealed = hireledger_domain::Sealed {
             subject: import_id,
@@ -354,32 +432,44 @@ impl Pipeline {
                 .finish_import(import_id, Some("file no longer readable"))
                 .await;
         };
-        let actor: Actor =
-            serde_json::from_value(actor).map_err(|e| PipelineError::Internal(e.into()))?;
+        let Ok(actor) = serde_json::from_value::<Actor>(actor) else {
+            return self
+                .finish_import(import_id, Some("unreadable_actor"))
+                .await;
+        };
         let mut meta = CommandMetadata::system(&format!("import {import_id}"));
         meta.actor_id = actor.user_id();
         let mut reader = csv::ReaderBuilder::new()
             .flexible(true)
             .from_reader(content.as_bytes());
-        let header = reader
-            .headers()
-            .map_err(|_| PipelineError::ImportFile("malformed"))?
-            .clone();
-        let cols = Columns::from_header(&header)?;
-        let (mut processed, mut imported, mut errors) = (0usize, 0usize, Vec::new());
-        for record in reader.records() {
-            let record = record.map_err(|_| PipelineError::ImportFile("malformed"))?;
+        let Ok(header) = reader.headers().cloned() else {
+            return self.finish_import(import_id, Some("malformed")).await;
+        };
+        let Ok(cols) = Columns::from_header(&header) else {
+            return self.finish_import(import_id, Some("malformed")).await;
+        };
+        let as_count = |n: i32| usize::try_from(n).unwrap_or(0);
+        let mut progress = Progress {
+            processed: as_count(processed),
+            imported: as_count(imported),
+            rejected: as_count(rejected),
+        };
+        let cursor = progress.processed;
+        let mut new_errors = Vec::new();
+        for record in reader.records().skip(cursor) {
+            let Ok(record) = record else {
+                self.save_progress(import_id, &progress, &mut new_errors)
+                    .await?;
+                return self.finish_import(import_id, Some("malformed")).await;
+            };
             let line = record.position().map_or(0, csv::Position::line);
-            processed += 1;
-            if record.len() != header.len() {
-                errors.push(row_error(line, None, "ROW_001", "wrong_field_count"));
+            let outcome = if record.len() != header.len() {
+                Err(row_error(line, None, "ROW_001", "wrong_field_count"))
             } else {
                 match parse_row(&cols, &record, line) {
-                    Err(e) => errors.push(e),
+                    Err(e) => Err(e),
                     Ok(input) => {
-                        let mut name = import_id.as_bytes().to_vec();
-                        name.extend_from_slice(&line.to_be_bytes());
-                        let candidate_id = Uuid::new_v5(&IMPORT_NAMESPACE, &name);
+                        let candidate_id = imported_candidate_id(import_id, line);
                         match self
                             .create_candidate(
                                 actor,
@@ -391,21 +481,38 @@ impl Pipeline {
                             )
                             .await
                         {
-                            Ok(_) => imported += 1,
-                            Err(e) => match rejection(&e, line) {
-                                Some(r) => errors.push(r),
-                                None => return Err(e),
+                            Ok(_) => Ok(()),
+                            Err(e) => match row_failure(e, line) {
+                                RowFailure::Rejected(r) => Err(r),
+                                RowFailure::ImportFails(reason) => {
+                                    self.save_progress(import_id, &progress, &mut new_errors)
+                                        .await?;
+                                    return self.finish_import(import_id, Some(reason)).await;
+                                }
+                                RowFailure::Retry(e) => {
+                                    self.save_progress(import_id, &progress, &mut new_errors)
+                                        .await?;
+                                    return Err(e);
+                                }
                             },
                         }
                     }
                 }
+            };
+            progress.processed += 1;
+            match outcome {
+                Ok(()) => progress.imported += 1,
+                Err(e) => {
+                    progress.rejected += 1;
+                    new_errors.push(e);
+                }
             }
-            if processed % PROGRESS_EVERY_ROWS == 0 {
-                self.save_progress(import_id, processed, imported, &errors)
+            if progress.processed.is_multiple_of(PROGRESS_EVERY_ROWS) {
+                self.save_progress(import_id, &progress, &mut new_errors)
                     .await?;
             }
         }
-        self.save_progress(import_id, processed, imported, &errors)
+        self.save_progress(import_id, &progress, &mut new_errors)
             .await?;
         self.finish_import(import_id, None).await
     }
@@ -437,54 +544,4 @@ impl Pipeline {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn record(fields: &[&str]) -> csv::StringRecord {
-        csv::StringRecord::from(fields.to_vec())
-    }
-
-    #[test]
-    fn header_needs_name_and_email_in_any_case_and_order() {
-        let cols = Columns::from_header(&record(&["\u{feff}EMAIL", "Tags", "Name"])).unwrap();
-        assert_eq!((cols.name, cols.email, cols.tags), (2, 0, Some(1)));
-        assert!(matches!(
-            Columns::from_header(&record(&["name", "phone"])),
-            Err(PipelineError::ImportFile("missing_column_email"))
-        ));
-    }
-
-    #[test]
-    fn rows_are_read_with_defaults_and_lists() {
-        let cols = Columns::from_header(&record(&[
-            "name",
-            "email",
-            "experience_years",
-            "tags",
-            "source",
-        ]))
-        .unwrap();
-        let row = parse_row(&cols, &record(&["Ada", "a@x.io", "", "rust; go|", ""]), 2).unwrap();
-        assert_eq!(row.experience_years, 0);
-        assert_eq!(row.tags, vec!["rust", "go"]);
-        assert_eq!(row.source, CandidateSource::Import);
-        let bad = parse_row(&cols, &record(&["Ada", "a@x.io", "200", "", ""]), 3).unwrap_err();
-        assert_eq!(bad.column.as_deref(), Some("experience_years"));
-        assert_eq!(bad.line, 3);
-        let bad = parse_row(&cols, &record(&["Ada", "a@x.io", "1", "", "fax"]), 4).unwrap_err();
-        assert_eq!(bad.column.as_deref(), Some("source"));
-    }
-
-    #[test]
-    fn files_are_inspected() {
-        assert_eq!(inspect("name,email\nA,a@x.io\nB,b@x.io\n").unwrap(), 2);
-        assert!(matches!(
-            inspect("name,email\n"),
-            Err(PipelineError::ImportFile("no_rows"))
-        ));
-        assert!(matches!(
-            inspect("nom,courriel\nA,a@x.io\n"),
-            Err(PipelineError::ImportFile("missing_column_name"))
-        ));
-    }
-}
+mod tests;

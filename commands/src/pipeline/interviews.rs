@@ -186,8 +186,13 @@ impl Pipeline {
                 return Err(e.into());
             }
         };
-        self.record_scheduled(actor, application_id, interview_id, &meta)
-            .await?;
+        // The follow-up was recorded with the interview (see `followups`): finish it now. When
+        // that fails the interview stands (and its token is answered, never lost); the worker
+        // finishes the follow-up.
+        if let Err(e) = self.finish_followup(actor, interview_id, &meta).await {
+            tracing::warn!(%interview_id, error = %e,
+                "moving the application after scheduling failed; the worker will finish it");
+        }
         Ok(ScheduledInterview {
             interview_id,
             committed,
@@ -197,7 +202,7 @@ impl Pipeline {
 
     /// The follow-up of a scheduling: the application enters INTERVIEW_SCHEDULED (nothing when it
     /// is there already). Retried when the application is being changed concurrently.
-    async fn record_scheduled(
+    pub(super) async fn record_scheduled(
         &self,
         actor: Actor,
         application_id: Uuid,

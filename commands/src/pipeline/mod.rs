@@ -9,13 +9,16 @@
 
 mod applications;
 mod candidates;
+mod followups;
 mod imports;
 mod interviews;
 mod jobs;
 
 pub use applications::ApplicationInput;
 pub use candidates::{CandidateInput, CreatedCandidate, phone_digits};
-pub use imports::{ImportReport, ImportRowError, ImportStarted, MAX_IMPORT_BYTES};
+pub use imports::{
+    ImportReport, ImportRowError, ImportStarted, MAX_IMPORT_BYTES, imported_candidate_id,
+};
 pub use interviews::{
     FeedbackInput, InterviewTimes, ScheduleInput, ScheduledInterview, token_hash,
 };
@@ -123,6 +126,15 @@ impl From<VaultError> for PipelineError {
             VaultError::Erased => Self::Candidate(CandidateError::Deleted),
             VaultError::Db(e) => Self::from(e),
             e => Self::Internal(e.into()),
+        }
+    }
+}
+
+impl From<crate::erasure::ErasureError> for PipelineError {
+    fn from(e: crate::erasure::ErasureError) -> Self {
+        match e {
+            crate::erasure::ErasureError::Db(e) => Self::from(e),
+            crate::erasure::ErasureError::Vault(e) => Self::from(e),
         }
     }
 }

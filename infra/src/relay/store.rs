@@ -61,7 +61,7 @@ pub(super) fn lock_key(relay_name: &str) -> i64 {
 /// holds the session lock, and closing it must release the lock).
 #[tracing::instrument(skip_all)]
 pub(super) async fn connect_dedicated(pool: &PgPool) -> anyhow::Result<PgConnection> {
-    PgConnection::connect_with(&pool.connect_options())
+    PgConnection::connect_with(&crate::db::lock_connection_options(&pool.connect_options()))
         .await
         .context("opening the relay's lock connection")
 }

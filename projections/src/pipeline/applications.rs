@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use hireledger_schemas::ApplicationEventV1;
 use hireledger_schemas::application::ApplicationStatusV1;
 use sqlx::{Postgres, Transaction};
+use uuid::Uuid;
 
 /// Moves the application to `to` and records the transition; nothing when the row is gone.
 async fn transition(
@@ -20,6 +21,19 @@ async fn transition(
     reason: Option<&str>,
     at: DateTime<Utc>,
 ) -> anyhow::Result<()> {
+    // Locks the candidate against a racing deletion before touching any row (see
+    // `lock_candidate`); no row means the candidate was deleted.
+    let candidate: Option<Uuid> =
+        sqlx::query_scalar("SELECT candidate_id FROM rm_applications WHERE application_id = $1")
+            .bind(env.aggregate_id)
+            .fetch_optional(&mut **tx)
+            .await
+            .context("reading the application's candidate")?;
+    match candidate {
+        None => return Ok(()),
+        Some(c) if candidate_deleted(tx, c).await? => return Ok(()),
+        Some(_) => {}
+    }
     let done = sqlx::query(
         "UPDATE rm_applications SET status = $2, status_reason = $3, status_changed_at = $4,
              updated_at = $5, version = $6

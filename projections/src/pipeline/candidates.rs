@@ -1,7 +1,7 @@
 //! `rm_candidates` from the candidate topic; `CandidateDeleted` removes the candidate from every
 //! pipeline read model.
 
-use super::{PipelineProjector, candidate_deleted, one_row, wire};
+use super::{PipelineProjector, candidate_deleted, lock_candidate, one_row, wire};
 use crate::envelope::Envelope;
 use anyhow::Context as _;
 use hireledger_schemas::CandidateEventV1;
@@ -149,6 +149,8 @@ async fn delete_everywhere(
     env: &Envelope,
 ) -> anyhow::Result<()> {
     let id = env.aggregate_id;
+    // Waits for every transaction that checked the tombstone and may still insert rows.
+    lock_candidate(tx, id, true).await?;
     for sql in [
         "DELETE FROM rm_interview_feedback WHERE candidate_id = $1",
         "DELETE FROM rm_interviews WHERE candidate_id = $1",

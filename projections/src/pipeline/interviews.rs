@@ -6,6 +6,7 @@ use crate::envelope::Envelope;
 use anyhow::Context as _;
 use hireledger_schemas::InterviewEventV1;
 use sqlx::{Postgres, Transaction};
+use uuid::Uuid;
 
 /// Applies `sql` (an UPDATE of the interview `$1` with `updated_at = $2, version = $3` and the
 /// event's own values from `$4` on, bound by `bind`); a missing row (deleted candidate) is fine.
@@ -100,13 +101,30 @@ impl PipelineProjector {
                 update!(tx, env, "results_released = true")
             }
             InterviewEventV1::FeedbackSubmitted(e) => {
-                let notes = self.open_opt(e.notes.as_ref()).await?;
+                // The interview's candidate, locked against a racing deletion (see
+                // `lock_candidate`): no feedback row outlives a deleted candidate.
+                let candidate: Option<Uuid> = sqlx::query_scalar(
+                    "SELECT candidate_id FROM rm_interviews WHERE interview_id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&mut **tx)
+                .await
+                .context("reading the interview's candidate")?;
+                let gone = match candidate {
+                    Some(c) => candidate_deleted(tx, c).await?,
+                    None => true,
+                };
+                let notes = if gone {
+                    None
+                } else {
+                    self.open_opt(e.notes.as_ref()).await?
+                };
                 let ratings = serde_json::to_value(&e.ratings)?;
                 sqlx::query(
                     "INSERT INTO rm_interview_feedback (interview_id, interviewer_id, company_id,
                          candidate_id, ratings, notes, recommendation, submitted_at)
                      SELECT interview_id, $2, company_id, candidate_id, $3, $4, $5, $6
-                     FROM rm_interviews WHERE interview_id = $1
+                     FROM rm_interviews WHERE interview_id = $1 AND NOT $7
                      ON CONFLICT DO NOTHING",
                 )
                 .bind(id)
@@ -115,6 +133,7 @@ impl PipelineProjector {
                 .bind(notes)
                 .bind(wire(&e.recommendation)?)
                 .bind(e.submitted_at)
+                .bind(gone)
                 .execute(&mut **tx)
                 .await
                 .context("inserting feedback")?;

@@ -8,7 +8,9 @@
 //! - **Deletion is real.** `CandidateDeleted` removes the candidate and every row about them
 //!   (applications, transitions, interviews, feedback) and leaves a tombstone in
 //!   `rm_deleted_candidates`: events of other topics that arrive later (Kafka orders per aggregate
-//!   only) write nothing for that candidate.
+//!   only) write nothing for that candidate. The tombstone check and the rows written after it
+//!   serialise with the deletion through a transaction advisory lock on the candidate
+//!   ([`lock_candidate`]), so instances racing on other topics leave no orphan row.
 //! - **Personal values** (candidate name, e-mail, phone, qualifications, feedback notes) arrive
 //!   sealed and are opened with the [`Vault`]; a destroyed key opens as `NULL`, so a rebuild after
 //!   a deletion never brings the data back.
@@ -92,11 +94,43 @@ fn wire(value: &impl Serialize) -> anyhow::Result<String> {
     }
 }
 
-/// Whether `candidate_id` was deleted (its rows must not come back).
+/// First key of the transaction advisory locks on a candidate (the second is a hash of the id).
+/// Two int4 keys like the partition leases (`runner/leases.rs`), whose first key is a hash of the
+/// projector and topic names: sharing a key would take that hash equal to this constant *and*
+/// a partition number equal to a candidate's hash.
+const CANDIDATE_LOCK_SPACE: i32 = 0x4843_4e44; // "HCND"
+
+/// Serialises a candidate's tombstone with the rows written about them: writers of rows take the
+/// lock shared (they run side by side), the deletion takes it exclusive. Without it, two
+/// instances working on different topics could interleave as "check: no tombstone" → "delete
+/// rows, write tombstone, commit" → "insert the row, commit" and leave an orphan row. Held until
+/// the transaction ends; a deadlock between two batches aborts one, which the runner retries.
+async fn lock_candidate(
+    tx: &mut Transaction<'_, Postgres>,
+    candidate_id: Uuid,
+    exclusive: bool,
+) -> anyhow::Result<()> {
+    let sql = if exclusive {
+        "SELECT pg_advisory_xact_lock($1, hashtext($2::text))"
+    } else {
+        "SELECT pg_advisory_xact_lock_shared($1, hashtext($2::text))"
+    };
+    sqlx::query(sql)
+        .bind(CANDIDATE_LOCK_SPACE)
+        .bind(candidate_id)
+        .execute(&mut **tx)
+        .await
+        .context("locking the candidate")?;
+    Ok(())
+}
+
+/// Whether `candidate_id` was deleted (its rows must not come back). Takes the candidate's lock
+/// shared first, so the answer holds until the transaction ends (see [`lock_candidate`]).
 async fn candidate_deleted(
     tx: &mut Transaction<'_, Postgres>,
     candidate_id: Uuid,
 ) -> anyhow::Result<bool> {
+    lock_candidate(tx, candidate_id, false).await?;
     sqlx::query_scalar::<_, bool>(
         "SELECT EXISTS (SELECT 1 FROM rm_deleted_candidates WHERE candidate_id = $1)",
     )

@@ -125,7 +125,9 @@ impl Leases {
     pub(super) async fn join(pool: &PgPool, projector: &str) -> Result<Self, Lost> {
         let mut conn = call(
             "opening the lock connection",
-            PgConnection::connect_with(&pool.connect_options()),
+            PgConnection::connect_with(&hireledger_infra::db::lock_connection_options(
+                &pool.connect_options(),
+            )),
         )
         .await?;
         call(

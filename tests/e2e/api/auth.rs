@@ -200,3 +200,17 @@ async fn login_is_rate_limited_per_email_and_per_ip() {
     r.assert_error(429, "RATE_001");
     assert!(r.header("retry-after").is_some());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn refresh_cookie_is_secure_outside_development_mode() {
+    let app = spawn_app_with(hireledger_api::ApiSettings {
+        dev_mode: false,
+        ..support::test_api_settings()
+    })
+    .await;
+    let client = app.client();
+    let r = try_login(&app, &client, &app.admin_email, ADMIN_PASSWORD).await;
+    r.assert_ok(200);
+    let cookie = r.header("set-cookie").expect("refresh cookie").to_owned();
+    assert!(cookie.contains("Secure"), "{cookie}");
+}

@@ -585,8 +585,8 @@ async fn deleting_candidates_removes_them_from_every_read_model() {
     }
     // The key is gone: what the events hold cannot be read any more.
     let keys: (i64, i64) = sqlx::query_as(
-        "SELECT (SELECT count(*) FROM subject_keys WHERE subject_id = $1),
-                (SELECT count(*) FROM erased_subjects WHERE subject_id = $1)",
+        "SELECT (SELECT count(*) FROM vault.subject_keys WHERE subject_id = $1),
+                (SELECT count(*) FROM vault.erased_subjects WHERE subject_id = $1)",
     )
     .bind(zeb)
     .fetch_one(&app.pool)

@@ -1,8 +1,9 @@
 //! Idempotency keys: replayed retries, conflicting and in-flight keys, per-caller scope; and the
-//! request metadata recorded on events.
+//! request metadata recorded on events. Issue 7, must-fix 5: command routes of authenticated
+//! callers only, 409s not stored, the crash window closed, rows purged by age.
 
 use super::{Reply, admin, onboard};
-use crate::support::spawn_app;
+use crate::support::{TestApp, spawn_app};
 use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -122,30 +123,203 @@ async fn idempotent_retries_replay_and_write_nothing() {
         .await;
     by_admin.assert_ok(200);
 
-    // Anonymous registration with a key.
+    // Anonymous requests are not idempotent (no principal to scope the key to): the header is
+    // ignored and nothing is stored.
     let reg = json!({"company_name": "Delta", "domain": "delta.example", "contact_name": "D", "contact_email": "d@delta.example"});
     let anon = app.client();
-    let post = || {
+    let first = Reply::from(
         anon.post(app.url("/api/v1/companies/registrations"))
             .header("Idempotency-Key", "reg-1")
-            .json(&reg)
-    };
-    let first = Reply::from(post().send().await.unwrap()).await;
-    first.assert_ok(202);
-    let events = app.event_count().await;
-    let retry = Reply::from(post().send().await.unwrap()).await;
-    assert_eq!((retry.status, &retry.body), (first.status, &first.body));
-    assert_eq!(app.event_count().await, events);
-
-    // A malformed key is refused.
-    let r = Reply::from(
-        anon.post(app.url("/api/v1/companies/registrations"))
-            .header("Idempotency-Key", "x".repeat(300))
             .json(&reg)
             .send()
             .await
             .unwrap(),
     )
     .await;
+    first.assert_ok(202);
+    assert_eq!(first.header("idempotency-replayed"), None);
+    assert_eq!(rows_with_key(&app, "reg-1").await, 0);
+
+    // A malformed key is refused.
+    let r =
+        a.hr.send(
+            a.hr.client
+                .post(app.url("/api/v1/users"))
+                .header("Idempotency-Key", "x".repeat(300))
+                .json(&json!({"name": "Ivo", "email": "ivo3@gamma.example", "role": "EMPLOYEE"})),
+        )
+        .await;
     r.assert_error(400, "REQ_001");
+}
+
+async fn rows_with_key(app: &TestApp, key: &str) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM idempotency_keys WHERE idem_key = $1")
+        .bind(key)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn unmatched_routes_and_anonymous_posts_store_and_buffer_nothing() {
+    let app = spawn_app().await;
+    let admin = admin(&app).await;
+    let big = vec![b'a'; 1024 * 1024];
+    // Anonymous POST to an unknown path, with a key and a large "upload": 404, no row.
+    let r = Reply::from(
+        app.client()
+            .post(app.url("/no/such/path"))
+            .header("Idempotency-Key", "anon-1")
+            .header("Content-Type", "text/csv")
+            .body(big.clone())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    r.assert_error(404, "NOT_FOUND");
+    // Signed in, an unknown path stores nothing either.
+    let r = admin
+        .send(
+            admin
+                .client
+                .post(app.url("/api/v1/no-such-command"))
+                .header("Idempotency-Key", "auth-1")
+                .json(&json!({})),
+        )
+        .await;
+    r.assert_error(404, "NOT_FOUND");
+    // The upload limit is for the upload route only: a CSV body to another command route is
+    // held to the JSON limit.
+    let r = admin
+        .send(
+            admin
+                .client
+                .post(app.url("/api/v1/users"))
+                .header("Idempotency-Key", "auth-2")
+                .header("Content-Type", "text/csv")
+                .body(big),
+        )
+        .await;
+    r.assert_error(413, "REQ_004");
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM idempotency_keys")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(rows, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_conflict_is_not_stored_and_a_retry_runs_again() {
+    let app = spawn_app().await;
+    let admin = admin(&app).await;
+    let a = onboard(&app, &admin, "Epsilon").await;
+    let deactivate = |key: &'static str| {
+        admin
+            .client
+            .post(app.url(&format!(
+                "/api/v1/admin/companies/{}/deactivate",
+                a.company_id
+            )))
+            .header("Idempotency-Key", key)
+            .json(&json!({"reason": "audit"}))
+    };
+    admin.send(deactivate("d-1")).await.assert_ok(200);
+    // Deactivating again conflicts (COMP_004): that answer is not kept.
+    admin
+        .send(deactivate("d-2"))
+        .await
+        .assert_error(409, "COMP_004");
+    assert_eq!(rows_with_key(&app, "d-2").await, 0);
+    // Once the company is active again, the same key runs the command instead of replaying 409.
+    admin
+        .post_empty(&format!(
+            "/api/v1/admin/companies/{}/reactivate",
+            a.company_id
+        ))
+        .await
+        .assert_ok(200);
+    let retry = admin.send(deactivate("d-2")).await;
+    retry.assert_ok(200);
+    assert_eq!(retry.header("idempotency-replayed"), None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_committed_attempt_whose_answer_was_lost_never_runs_again() {
+    let app = spawn_app().await;
+    let admin = admin(&app).await;
+    let a = onboard(&app, &admin, "Zeta").await;
+    let create = || {
+        a.hr.client
+            .post(app.url("/api/v1/users"))
+            .header("Idempotency-Key", "lost-1")
+            .json(&json!({"name": "Uma", "email": "uma@zeta.example", "role": "EMPLOYEE"}))
+    };
+    let first = a.hr.send(create()).await;
+    first.assert_ok(201);
+    // The event names the attempt that wrote it.
+    let attempt: Option<String> = sqlx::query_scalar(
+        "SELECT attempt_id::text FROM idempotency_keys WHERE idem_key = 'lost-1'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let meta: Value = sqlx::query_scalar(
+        "SELECT metadata::jsonb FROM events WHERE aggregate_type = 'user' AND aggregate_id = $1",
+    )
+    .bind(first.body["user_id"].as_str().unwrap())
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(meta["idempotency_attempt"].as_str(), attempt.as_deref());
+    // The crash window: the command committed, the process died before storing the answer, and
+    // the attempt went stale.
+    sqlx::query(
+        "UPDATE idempotency_keys SET status_code = NULL, response_body = NULL,
+                completed_at = NULL, created_at = now() - interval '5 minutes'
+         WHERE idem_key = 'lost-1'",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let events = app.event_count().await;
+    a.hr.send(create()).await.assert_error(409, "REQ_006");
+    assert_eq!(app.event_count().await, events, "the command ran again");
+
+    // A stale attempt that wrote nothing runs again.
+    sqlx::query(
+        "UPDATE idempotency_keys SET attempt_id = gen_random_uuid() WHERE idem_key = 'lost-1'",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let rerun = a.hr.send(create()).await;
+    assert_eq!(rerun.header("idempotency-replayed"), None);
+    rerun.assert_error(409, "USER_002");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn old_rows_are_purged_by_age() {
+    let app = spawn_app().await;
+    for (key, age) in [("old", "2 days"), ("fresh", "1 minute")] {
+        sqlx::query(
+            "INSERT INTO idempotency_keys (scope, idem_key, request_hash, created_at)
+             VALUES ('someone', $1, '\\x00', now() - $2::interval)",
+        )
+        .bind(key)
+        .bind(age)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    }
+    let vault =
+        hireledger_infra::vault::Vault::new(app.pool.clone(), &app.common.master_key).unwrap();
+    let store = hireledger_commands::idempotency::IdempotencyStore::new(app.pool.clone(), vault);
+    let purged = store
+        .purge_older_than(hireledger_api::idempotency::IDEMPOTENCY_RETENTION)
+        .await
+        .unwrap();
+    assert_eq!(purged, 1);
+    assert_eq!(rows_with_key(&app, "old").await, 0);
+    assert_eq!(rows_with_key(&app, "fresh").await, 1);
 }

@@ -9,6 +9,7 @@ mod candidates;
 mod companies;
 mod concurrency;
 mod consistency;
+mod followups;
 mod health;
 mod hygiene;
 mod idempotency;
