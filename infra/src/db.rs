@@ -44,6 +44,33 @@ pub async fn connect(url: &SecretString, max_connections: u32) -> anyhow::Result
         .context("connecting to PostgreSQL")
 }
 
+/// A pool for the read side (projectors): its sessions are named
+/// [`crate::relay::READ_SIDE_APPLICATION`], which lets the relay's commit-order watermark ignore
+/// their transactions; a trigger on `events` refuses any event they would write.
+pub async fn connect_read_side(url: &SecretString, max_connections: u32) -> anyhow::Result<PgPool> {
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(options(url)?.application_name(crate::relay::READ_SIDE_APPLICATION))
+        .await
+        .context("connecting to PostgreSQL")
+}
+
+/// A read-side pool (see [`connect_read_side`]) on the same database as `pool`.
+pub async fn read_side_of(pool: &PgPool, max_connections: u32) -> anyhow::Result<PgPool> {
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(
+            pool.connect_options()
+                .as_ref()
+                .clone()
+                .application_name(crate::relay::READ_SIDE_APPLICATION),
+        )
+        .await
+        .context("connecting to PostgreSQL")
+}
+
 /// Creates the database named in the URL if it does not exist (connecting to `postgres`).
 pub async fn create_database_if_missing(url: &SecretString) -> anyhow::Result<()> {
     let opts = options(url)?;

@@ -16,6 +16,9 @@ use std::time::Duration;
 pub fn producer_config(brokers: &str) -> ClientConfig {
     let mut c = ClientConfig::new();
     c.set("bootstrap.servers", brokers)
+        // A broker that comes back is found within a second (librdkafka's default backs off up
+        // to 10 s between reconnects, which is how long the spine would stay behind).
+        .set("reconnect.backoff.max.ms", "1000")
         .set("enable.idempotence", "true")
         .set("acks", "all")
         .set("max.in.flight.requests.per.connection", "5")
@@ -30,6 +33,7 @@ pub fn producer_config(brokers: &str) -> ClientConfig {
 pub fn consumer_config(brokers: &str, group_id: &str) -> ClientConfig {
     let mut c = ClientConfig::new();
     c.set("bootstrap.servers", brokers)
+        .set("reconnect.backoff.max.ms", "1000")
         .set("group.id", group_id)
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
@@ -53,6 +57,7 @@ pub const GROUP_SESSION_TIMEOUT_MS: u32 = 6000;
 pub fn group_consumer_config(brokers: &str, group_id: &str) -> ClientConfig {
     let mut c = ClientConfig::new();
     c.set("bootstrap.servers", brokers)
+        .set("reconnect.backoff.max.ms", "1000")
         .set("group.id", group_id)
         .set("enable.auto.commit", "true")
         .set("enable.auto.offset.store", "false")

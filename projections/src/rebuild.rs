@@ -128,7 +128,11 @@ pub async fn rebuild(
             pool.connect_options()
                 .as_ref()
                 .clone()
-                .options([("search_path", format!("{schema},public"))]),
+                .options([("search_path", format!("{schema},public"))])
+                .application_name(&format!(
+                    "{}-rebuild",
+                    hireledger_infra::relay::READ_SIDE_APPLICATION
+                )),
         )
         .await
         .context("connecting to the shadow schema")?;
@@ -293,7 +297,7 @@ async fn create_shadow(pool: &PgPool, schema: &str, tables: &[&str]) -> anyhow::
     for t in tables.iter().chain(&["projection_offsets"]) {
         sqlx::query(&format!(
             "CREATE TABLE {schema}.{t} (LIKE public.{t} INCLUDING DEFAULTS INCLUDING GENERATED \
-             INCLUDING IDENTITY INCLUDING CHECK CONSTRAINTS INCLUDING STORAGE)"
+             INCLUDING IDENTITY INCLUDING CONSTRAINTS INCLUDING STORAGE)"
         ))
         .execute(&mut *tx)
         .await

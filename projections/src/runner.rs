@@ -406,19 +406,45 @@ async fn consume(
 ) -> anyhow::Result<Term> {
     // Every partition seen so far; partitions only ever grow, a metadata hiccup must not drop any.
     let mut known: BTreeSet<Partition> = BTreeSet::new();
+    // Metadata and the regression check cost broker and database round trips per partition: a
+    // watcher task does them beside the consumption, which only picks up what it found.
+    let (held_tx, held_rx) = tokio::sync::watch::channel(BTreeSet::new());
+    let (found_tx, mut found_rx) = tokio::sync::watch::channel(BTreeSet::new());
+    let watcher = Watcher {
+        pool: pool.clone(),
+        consumer: Arc::clone(consumer),
+        topics: topics.to_vec(),
+        name: projector.name().to_owned(),
+        held: held_rx,
+        found: found_tx,
+    }
+    .spawn();
+    let _stop_watcher = AbortOnDrop(watcher.abort_handle());
+    let mut watcher = watcher;
+    // The first metadata, before leasing anything (bounded: a broker that does not answer yet
+    // only delays the leases to the next check).
+    tokio::select! {
+        biased;
+        () = shutdown.as_mut() => return Ok(Term::Shutdown),
+        _ = tokio::time::timeout(CALL_TIMEOUT, found_rx.changed()) => {}
+    }
     let mut next_check = Instant::now();
     loop {
+        if watcher.is_finished() {
+            return match (&mut watcher).await {
+                Ok(Err(e)) => Err(e),
+                Ok(Ok(())) => Err(anyhow::anyhow!("the projector's watcher stopped")),
+                Err(e) => Err(anyhow::Error::new(e).context("the projector's watcher failed")),
+            };
+        }
         if Instant::now() >= next_check {
-            match discover(consumer, topics).await {
-                Ok(found) => known.extend(found),
-                Err(e) => tracing::warn!(error = %format!("{e:#}"), "reading topic metadata"),
-            }
+            known.extend(found_rx.borrow_and_update().iter().cloned());
             // Between batches: everything consumed so far is committed.
             if let Err(Lost(e)) = leases.rebalance(pool, consumer, &known).await {
                 tracing::warn!(error = %format!("{e:#}"), "projector lock connection failed");
                 return Ok(Term::LostLock);
             }
-            check_no_regression(pool, consumer, projector.name(), leases.held()).await?;
+            let _ = held_tx.send(leases.held().clone());
             next_check = Instant::now() + CHECK_INTERVAL;
         }
         let first = tokio::select! {
@@ -472,6 +498,55 @@ async fn consume(
                 }
             }
         }
+    }
+}
+
+/// Aborts a task when dropped (the watcher ends with its member's term).
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Every [`CHECK_INTERVAL`], the partitions of the topics (for the leases); every
+/// [`REGRESSION_CHECK_INTERVAL`], the regression check of the held partitions. Ends with an error
+/// only when a held partition regressed.
+struct Watcher {
+    pool: PgPool,
+    consumer: Arc<StreamConsumer>,
+    topics: Vec<String>,
+    name: String,
+    held: tokio::sync::watch::Receiver<BTreeSet<Partition>>,
+    found: tokio::sync::watch::Sender<BTreeSet<Partition>>,
+}
+
+/// How often the held partitions are checked for a log that ends below the stored offset.
+const REGRESSION_CHECK_INTERVAL: Duration = Duration::from_secs(10);
+
+impl Watcher {
+    fn spawn(self) -> tokio::task::JoinHandle<anyhow::Result<()>> {
+        tokio::spawn(async move {
+            let mut next_regression_check = Instant::now();
+            let mut checked = BTreeSet::new();
+            loop {
+                match discover(&self.consumer, &self.topics).await {
+                    Ok(found) => {
+                        let _ = self.found.send(found);
+                    }
+                    Err(e) => tracing::warn!(error = %format!("{e:#}"), "reading topic metadata"),
+                }
+                // Newly leased partitions at once, all of them now and then.
+                let held = self.held.borrow().clone();
+                if held != checked || Instant::now() >= next_regression_check {
+                    check_no_regression(&self.pool, &self.consumer, &self.name, &held).await?;
+                    next_regression_check = Instant::now() + REGRESSION_CHECK_INTERVAL;
+                    checked = held;
+                }
+                tokio::time::sleep(CHECK_INTERVAL).await;
+            }
+        })
     }
 }
 

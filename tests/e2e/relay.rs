@@ -549,3 +549,50 @@ async fn a_poison_event_blocks_instead_of_vanishing() {
     .await;
     relay.stop().await;
 }
+
+/// The watermark waits only for transactions that could still commit events here: one open in
+/// another database, or on the read side (projectors) of this one, does not hold publication
+/// back; the read side cannot write events at all.
+#[tokio::test]
+async fn transactions_that_cannot_write_events_here_do_not_hold_publication_back() {
+    let db = TestDb::new().await;
+    let other = TestDb::new().await;
+    let cfg = config(&db, 1);
+    let consumer = consumer(&cfg, "user").await;
+
+    // Both hold a transaction id for the whole test.
+    let mut elsewhere = other.pool.begin().await.unwrap();
+    sqlx::query("SELECT pg_current_xact_id()")
+        .execute(&mut *elsewhere)
+        .await
+        .unwrap();
+    let read_side = hireledger_infra::db::read_side_of(&db.pool, 2)
+        .await
+        .unwrap();
+    let mut projector_tx = read_side.begin().await.unwrap();
+    sqlx::query("SELECT pg_current_xact_id()")
+        .execute(&mut *projector_tx)
+        .await
+        .unwrap();
+    let refused = sqlx::query(
+        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, \
+                             payload, metadata) VALUES ('user', 'x', 1, 'T', '1.0', '{}', '{}')",
+    )
+    .execute(&read_side)
+    .await;
+    assert!(refused.is_err(), "a read-side session wrote an event");
+
+    let ev = insert_event(&db.pool, &Uuid::new_v4().to_string(), 1, metadata(None)).await;
+    let relay = start(db.pool.clone(), cfg.clone());
+    let mut got = Vec::new();
+    receive(&consumer, &mut got, 1, Duration::from_secs(20)).await;
+    assert_eq!(
+        got.len(),
+        1,
+        "publication waited for a transaction that cannot write events here"
+    );
+    assert_record(&got[0], &ev);
+    relay.stop().await;
+    projector_tx.rollback().await.unwrap();
+    elsewhere.rollback().await.unwrap();
+}

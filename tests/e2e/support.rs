@@ -192,9 +192,11 @@ pub fn start_pipeline(
     let (identity_common, identity_pool, identity_stop) =
         (common.clone(), pool.clone(), stop.clone());
     let group = unique("identity");
+    // The projectors on a read-side pool of their own, as `hireledger project` runs them.
     let projector = tokio::spawn(async move {
+        let read_side = hireledger_infra::db::read_side_of(&identity_pool, 8).await?;
         hireledger_projections::run_identity(
-            identity_pool,
+            read_side,
             &identity_common,
             &group,
             stopped(identity_stop),
@@ -204,7 +206,8 @@ pub fn start_pipeline(
     let common = common.clone();
     let group = unique("pipeline");
     let pipeline = tokio::spawn(async move {
-        hireledger_projections::run_pipeline(pool, &common, &group, stopped(stop)).await
+        let read_side = hireledger_infra::db::read_side_of(&pool, 8).await?;
+        hireledger_projections::run_pipeline(read_side, &common, &group, stopped(stop)).await
     });
     vec![relay, projector, pipeline]
 }

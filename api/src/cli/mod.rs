@@ -3,6 +3,7 @@
 mod admin;
 mod bench;
 mod bench_read;
+mod rebuild;
 mod roles;
 mod topics;
 
@@ -32,8 +33,16 @@ enum Command {
     Serve(hireledger_api::ApiSettings),
     /// Publish committed events to Kafka in commit order (one active instance, others standby).
     Relay(roles::RelayArgs),
-    /// Run the projectors that keep the read models up to date.
-    Project(roles::ProjectArgs),
+    /// Run the projectors that keep the read models up to date (or, with `--rebuild NAME`,
+    /// rebuild one read model from offset 0 and switch the API over to it).
+    Project {
+        #[command(flatten)]
+        args: roles::ProjectArgs,
+        /// Rebuild this read model (`identity` or `pipeline`) from offset 0 into fresh tables,
+        /// switch to them once caught up, report messages/s, and exit.
+        #[arg(long, value_name = "NAME")]
+        rebuild: Option<String>,
+    },
     /// Everything in one process: migrate, relay, projectors and the API.
     Up {
         #[command(flatten)]
@@ -70,7 +79,17 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Topics(args) => topics::topics(common, args).await,
         Command::Serve(api) => roles::serve(common, api).await,
         Command::Relay(args) => roles::relay(common, args).await,
-        Command::Project(args) => roles::project(common, args).await,
+        Command::Project {
+            rebuild: Some(name),
+            ..
+        } => {
+            let pool = hireledger_infra::db::connect(&common.database_url, 8).await?;
+            rebuild::rebuild(common, pool, &name).await
+        }
+        Command::Project {
+            args,
+            rebuild: None,
+        } => roles::project(common, args).await,
         Command::Up {
             api,
             relay,

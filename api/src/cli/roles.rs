@@ -16,8 +16,9 @@ pub(crate) struct RelayArgs {
     /// Events per batch.
     #[arg(long, env = "HIRELEDGER_RELAY_BATCH", default_value_t = 500)]
     relay_batch: i64,
-    /// Polling fallback when no NOTIFY arrives, in milliseconds.
-    #[arg(long, env = "HIRELEDGER_RELAY_POLL_MS", default_value_t = 500)]
+    /// Polling fallback when no NOTIFY arrives, in milliseconds (a lost notification, or a
+    /// watermark that moved because a transaction without events ended).
+    #[arg(long, env = "HIRELEDGER_RELAY_POLL_MS", default_value_t = 100)]
     relay_poll_ms: u64,
 }
 
@@ -39,13 +40,18 @@ pub(crate) struct ProjectArgs {
     pipeline_projector_group: String,
 }
 
-/// Both projectors (identity and pipeline) until `stop`; either failing stops both.
+/// Both projectors (identity and pipeline) until `stop`; either failing stops both. They get a
+/// read-side pool of their own (see `hireledger_infra::db::connect_read_side`).
 async fn projectors(
-    pool: sqlx::PgPool,
     common: &CommonSettings,
     args: &ProjectArgs,
     stop: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
+    let pool = hireledger_infra::db::connect_read_side(
+        &common.database_url,
+        common.database_max_connections,
+    )
+    .await?;
     tokio::try_join!(
         hireledger_projections::run_identity(
             pool.clone(),
@@ -101,7 +107,7 @@ pub(crate) fn relay_config_default(common: &CommonSettings) -> RelayConfig {
         &RelayArgs {
             relay_name: "main".into(),
             relay_batch: 500,
-            relay_poll_ms: 500,
+            relay_poll_ms: 100,
         },
     )
 }
@@ -135,8 +141,7 @@ pub(crate) async fn relay(common: CommonSettings, args: RelayArgs) -> anyhow::Re
 }
 
 pub(crate) async fn project(common: CommonSettings, args: ProjectArgs) -> anyhow::Result<()> {
-    let pool = pool(&common).await?;
-    projectors(pool, &common, &args, shutdown_signal()).await
+    projectors(&common, &args, shutdown_signal()).await
 }
 
 pub(crate) async fn up(
@@ -156,7 +161,7 @@ pub(crate) async fn up(
         relay_config(&common, &relay),
         wait(stop.clone()),
     );
-    let project_task = projectors(pool.clone(), &common, &project, stop.clone());
+    let project_task = projectors(&common, &project, stop.clone());
     let api_task = hireledger_api::serve(pool, common.clone(), api, listener, wait(stop.clone()));
     // Any role failing stops the process: a supervisor restarts it whole.
     let (r, p, a) = tokio::try_join!(relay_task, project_task, api_task)?;

@@ -8,11 +8,16 @@
 //!   active relay pings its lock connection every cycle and steps down when it is gone; the
 //!   checkpoint write is also a compare-and-set, so a relay that lost its lock without noticing
 //!   cannot move the checkpoint either.
-//! - **Commit order.** Events are read in `(tx_id, global_position)` order, and only below
-//!   `pg_snapshot_xmin(pg_current_snapshot())`: a transaction still running can only commit events
-//!   with a `tx_id` at or above that, which the checkpoint has not passed, so a late commit is
-//!   never skipped. The price: a long transaction anywhere in the cluster (any database) holds
-//!   publication back until it ends.
+//! - **Commit order.** Events are read in `(tx_id, global_position)` order, and only below a
+//!   watermark: the oldest transaction still running that could commit events. A transaction still
+//!   running can only commit events with a `tx_id` at or above it, which the checkpoint has not
+//!   passed, so a late commit is never skipped. With `pg_read_all_stats` (or as superuser) the
+//!   watermark counts only this database's transactions, read side excluded (projector sessions
+//!   are named [`READ_SIDE_APPLICATION`]; a trigger refuses events from them), so a long
+//!   transaction in another database or a projector batch does not hold publication back;
+//!   without that privilege it is `pg_snapshot_xmin(pg_current_snapshot())`, and a long
+//!   transaction anywhere in the cluster holds publication back until it ends (see
+//!   `store::watermark`).
 //! - **Waking.** `LISTEN hireledger_events` (a trigger notifies at commit), with polling every
 //!   `poll_interval` as the fallback (a lost notification, or a watermark that moved because an
 //!   unrelated transaction ended). After waking it drains batches until one comes back short.
@@ -31,6 +36,8 @@
 mod publish;
 mod store;
 
+pub use store::READ_SIDE_APPLICATION;
+
 use sqlx::postgres::PgListener;
 use sqlx::{PgConnection, PgPool};
 use std::convert::Infallible;
@@ -46,7 +53,9 @@ pub const NOTIFY_CHANNEL: &str = "hireledger_events";
 const EVENT_ID_NAMESPACE: Uuid = Uuid::from_u128(0x6d1c_2f9e_8a47_4b0e_9c35_1e7a_52d4_b8f3);
 
 const MIN_BACKOFF: Duration = Duration::from_millis(200);
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// A relay that failed (broker or database away) tries again at least this often, so it catches
+/// up within seconds of the dependency's return.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
 const LOCK_PING_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Header names of every published record (CloudEvents Kafka binding + HireLedger extensions).
@@ -245,15 +254,18 @@ async fn lead(
         .collect();
     publisher.ensure_topics(&topics).await?;
     let mut checkpoint = store::load_checkpoint(pool, &cfg.relay_name).await?;
+    let scope = store::watermark_scope(pool).await?;
     tracing::info!(
         tx_id = %checkpoint.tx_id,
         global_position = checkpoint.global_position,
+        ?scope,
         "relay publishing from checkpoint"
     );
     loop {
         anyhow::ensure!(ping(lock).await, "the relay lock connection is gone");
         loop {
-            let rows = store::fetch_batch(pool, &checkpoint, cfg.batch_size).await?;
+            let below = store::watermark(pool, scope).await?;
+            let rows = store::fetch_batch(pool, &checkpoint, &below, cfg.batch_size).await?;
             let fetched = i64::try_from(rows.len()).unwrap_or(i64::MAX);
             if fetched > 0 {
                 publish_batch(pool, cfg, &mut publisher, &rows, &mut checkpoint).await?;

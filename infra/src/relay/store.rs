@@ -106,13 +106,98 @@ pub(super) async fn load_checkpoint(pool: &PgPool, relay_name: &str) -> anyhow::
     )
 }
 
-/// The next committed events after `after`, in commit order, and only those below the oldest
-/// transaction still running: a transaction that commits later always has a greater `tx_id` than
-/// anything returned here, so nothing is ever skipped.
+/// `application_name` prefix of the read side's sessions (projectors). They never write events —
+/// a trigger on `events` refuses it — so the watermark need not wait for their transactions.
+pub const READ_SIDE_APPLICATION: &str = "hireledger-read-side";
+
+/// How the watermark is found (see [`watermark`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum WatermarkScope {
+    /// Only the transactions of this database that may write events (needs `pg_read_all_stats`
+    /// or superuser, to see every session's transaction id).
+    Database,
+    /// Every transaction of the cluster (no extra privilege; a long transaction anywhere holds
+    /// publication back).
+    Cluster,
+}
+
+/// Which scope this connection's role allows.
+pub(super) async fn watermark_scope(pool: &PgPool) -> anyhow::Result<WatermarkScope> {
+    let privileged: bool = sqlx::query_scalar(
+        "SELECT rolsuper OR pg_has_role(current_user, 'pg_read_all_stats', 'MEMBER')
+         FROM pg_roles WHERE rolname = current_user",
+    )
+    .fetch_one(pool)
+    .await
+    .context("checking the relay's privileges")?;
+    Ok(if privileged {
+        WatermarkScope::Database
+    } else {
+        WatermarkScope::Cluster
+    })
+}
+
+/// The commit-order watermark: every transaction that can still commit events has a `tx_id` at
+/// or above it, so events below it that are not visible now never will be.
+///
+/// [`WatermarkScope::Database`]: a snapshot first (every transaction running now is in its
+/// `xip` list), then, in a later statement, the transactions still running in this database,
+/// read side excluded (`pg_stat_activity`, plus prepared transactions). A transaction of the
+/// snapshot missing from that list has ended by then, so the next statement sees its events;
+/// one that starts later gets a greater id than the snapshot's `xmax`. The watermark is the
+/// oldest remaining one, or `xmax` when none remains. Transactions of other databases and of the
+/// projectors no longer hold publication back.
+pub(super) async fn watermark(pool: &PgPool, scope: WatermarkScope) -> anyhow::Result<String> {
+    if scope == WatermarkScope::Cluster {
+        return sqlx::query_scalar("SELECT pg_snapshot_xmin(pg_current_snapshot())::text")
+            .fetch_one(pool)
+            .await
+            .context("reading the snapshot");
+    }
+    let (xmin, xmax, xip): (String, String, Vec<String>) = sqlx::query_as(
+        "SELECT pg_snapshot_xmin(s)::text, pg_snapshot_xmax(s)::text,
+                ARRAY(SELECT x::text FROM pg_snapshot_xip(s) x)
+         FROM pg_current_snapshot() s",
+    )
+    .fetch_one(pool)
+    .await
+    .context("reading the snapshot")?;
+    if xip.is_empty() {
+        return Ok(xmin);
+    }
+    let running: Vec<i64> = sqlx::query_scalar(
+        "SELECT backend_xid::text::bigint FROM pg_stat_activity
+         WHERE datname = current_database() AND backend_xid IS NOT NULL
+           AND application_name NOT LIKE $1 || '%'
+         UNION ALL
+         SELECT transaction::text::bigint FROM pg_prepared_xacts
+         WHERE database = current_database()",
+    )
+    .bind(READ_SIDE_APPLICATION)
+    .fetch_all(pool)
+    .await
+    .context("reading the running transactions")?;
+    Ok(oldest_running(&xip, &running).unwrap_or(xmax))
+}
+
+/// The smallest full transaction id in `xip` whose low 32 bits are one of `running` (32-bit ids
+/// as `pg_stat_activity` shows them), as text.
+fn oldest_running(xip: &[String], running: &[i64]) -> Option<String> {
+    xip.iter()
+        .filter_map(|x| x.parse::<u64>().ok())
+        .filter(|x| running.contains(&i64::from(*x as u32)))
+        .min()
+        .map(|x| x.to_string())
+}
+
+/// The next committed events after `after` and below the watermark `below`, in commit order: a
+/// transaction that commits later always has a greater `tx_id` than anything returned here, so
+/// nothing is ever skipped.
 #[tracing::instrument(skip(pool))]
 pub(super) async fn fetch_batch(
     pool: &PgPool,
     after: &Checkpoint,
+    below: &str,
     limit: i64,
 ) -> anyhow::Result<Vec<EventRow>> {
     sqlx::query_as(
@@ -120,12 +205,13 @@ pub(super) async fn fetch_batch(
                 event_type, event_version, payload, metadata, recorded_at \
          FROM events \
          WHERE (tx_id, global_position) > ($1::text::xid8, $2) \
-           AND tx_id < pg_snapshot_xmin(pg_current_snapshot()) \
+           AND tx_id < $3::text::xid8 \
          ORDER BY tx_id, global_position \
-         LIMIT $3",
+         LIMIT $4",
     )
     .bind(&after.tx_id)
     .bind(after.global_position)
+    .bind(below)
     .bind(limit)
     .fetch_all(pool)
     .await
@@ -197,6 +283,22 @@ pub(super) async fn max_lag(pool: &PgPool) -> anyhow::Result<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_oldest_running_transaction_of_this_database_is_the_watermark() {
+        let xip: Vec<String> = ["4294967300", "4294967310", "4294967320"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        // 4294967310 = epoch 1, xid 14; 4294967320 = epoch 1, xid 24.
+        assert_eq!(
+            oldest_running(&xip, &[24, 14]),
+            Some("4294967310".to_owned())
+        );
+        assert_eq!(oldest_running(&xip, &[24]), Some("4294967320".to_owned()));
+        assert_eq!(oldest_running(&xip, &[99]), None);
+        assert_eq!(oldest_running(&[], &[14]), None);
+    }
 
     #[test]
     fn lock_key_is_stable_and_distinct_per_name() {

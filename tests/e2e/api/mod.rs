@@ -18,6 +18,7 @@ mod limits;
 mod pipeline;
 mod portals;
 mod public;
+mod rebuild;
 mod registration;
 mod rights;
 mod takeover;

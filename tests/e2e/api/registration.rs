@@ -71,11 +71,12 @@ async fn registration_answers_uniformly_claims_at_approval_and_erases_on_rejecti
         )
         .await;
     let version = r.assert_ok(200)["version"].as_u64().unwrap();
-    let keys: i64 = sqlx::query_scalar("SELECT count(*) FROM subject_keys WHERE subject_id = $1")
-        .bind(contact)
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let keys: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM vault.subject_keys WHERE subject_id = $1")
+            .bind(contact)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
     assert_eq!(keys, 0, "the contact's key survived the rejection");
     let c = admin
         .get(&format!(

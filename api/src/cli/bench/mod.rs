@@ -221,8 +221,9 @@ impl Rig {
                 async move { hireledger_infra::relay::run_relay(pool, cfg, stopped(rx)).await },
             )
         };
+        let read_side = hireledger_infra::db::read_side_of(&pool, 16).await?;
         let projector = {
-            let (pool, common, rx) = (pool.clone(), common.clone(), stop_rx);
+            let (pool, common, rx) = (read_side, common.clone(), stop_rx);
             tokio::spawn(async move {
                 hireledger_projections::run_identity(pool, &common, "bench-identity", stopped(rx))
                     .await
