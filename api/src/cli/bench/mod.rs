@@ -252,10 +252,11 @@ impl Rig {
     /// time minus the event's commit time in the store.
     pub(super) async fn lags(&self, prefix: &str) -> anyhow::Result<Vec<f64>> {
         let mut lags: Vec<f64> = sqlx::query_scalar(
-            "SELECT (EXTRACT(EPOCH FROM (c.projected_at - e.recorded_at)) * 1000)::float8
-             FROM rm_companies c JOIN events e
-               ON e.aggregate_type = 'company' AND e.aggregate_id = c.company_id::text
-              AND e.sequence = 1
+            "SELECT (EXTRACT(EPOCH FROM (c.projected_at - (
+                        SELECT e.recorded_at FROM events e
+                        WHERE e.aggregate_type = 'company' AND e.aggregate_id = c.company_id::text
+                          AND e.sequence = 1))) * 1000)::float8
+             FROM rm_companies c
              WHERE c.name LIKE $1 || '%'",
         )
         .bind(prefix)
@@ -361,6 +362,14 @@ async fn run(
         open.push(r);
     }
     rig.stop().await;
+    // The read model rebuilt from offset 0 (every event above), switched to, messages/s.
+    let rebuild = hireledger_projections::rebuild::rebuild(
+        &pool,
+        common,
+        hireledger_projections::IDENTITY_PROJECTOR,
+        &mut |_, _| {},
+    )
+    .await?;
 
     sqlx::query("CREATE TABLE pgbench_single_row (id bigserial PRIMARY KEY, payload text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())")
         .execute(&pool)
@@ -371,7 +380,17 @@ async fn run(
     let postgres_version: String = sqlx::query_scalar("SHOW server_version")
         .fetch_one(&pool)
         .await?;
-    let results = report::Results::new(closed, open, pgbench_tps, postgres_version);
+    let results = report::Results::new(
+        closed,
+        open,
+        report::Rebuild {
+            messages: rebuild.messages,
+            seconds: rebuild.replay.as_secs_f64(),
+            messages_per_s: rebuild.messages_per_second(),
+        },
+        pgbench_tps,
+        postgres_version,
+    );
     results.print();
     results.write(&args.json_out)?;
     println!("  results written to {}", args.json_out.display());

@@ -47,6 +47,14 @@ pub(crate) struct OpenLoop {
     pub(crate) lag_ms: Percentiles,
 }
 
+/// `project --rebuild identity` over everything the run wrote.
+#[derive(Debug, Serialize)]
+pub(crate) struct Rebuild {
+    pub(crate) messages: i64,
+    pub(crate) seconds: f64,
+    pub(crate) messages_per_s: f64,
+}
+
 #[derive(Debug, Serialize)]
 pub(crate) struct Machine {
     cores: usize,
@@ -63,6 +71,7 @@ pub(crate) struct Results {
     postgres: String,
     closed_loop: ClosedLoop,
     open_loop: Vec<OpenLoop>,
+    rebuild_from_offset_0: Rebuild,
     /// The highest offered rate whose p99 lag stayed under 1 s (none when even the lowest did not).
     highest_rate_p99_lag_under_1s: Option<u32>,
     pgbench_insert_tps: f64,
@@ -74,6 +83,7 @@ impl Results {
     pub(crate) fn new(
         closed_loop: ClosedLoop,
         open_loop: Vec<OpenLoop>,
+        rebuild_from_offset_0: Rebuild,
         pgbench_insert_tps: f64,
         postgres: String,
     ) -> Self {
@@ -95,6 +105,7 @@ impl Results {
             ratio_kafka_to_pgbench: closed_loop.durable_on_kafka_per_s / pgbench_insert_tps,
             closed_loop,
             open_loop,
+            rebuild_from_offset_0,
             highest_rate_p99_lag_under_1s: highest,
             pgbench_insert_tps,
         }
@@ -133,6 +144,11 @@ impl Results {
         println!(
             "  ratio (durable on Kafka / pgbench)     : {:>10.3}",
             self.ratio_kafka_to_pgbench
+        );
+        let r = &self.rebuild_from_offset_0;
+        println!(
+            "  read-model rebuild from offset 0        : {:>10.0} messages/s ({} in {:.2} s)",
+            r.messages_per_s, r.messages, r.seconds
         );
         if !self.open_loop.is_empty() {
             println!(
