@@ -121,17 +121,23 @@ pub async fn list_candidates(
     page_size: u32,
 ) -> Result<Page<CandidateView>, QueryError> {
     validate(filter, page, page_size)?;
-    let total = match filter.kept() {
-        Some(company_id) => kept_total(pool, company_id, "candidates", None).await?,
-        None => {
-            let mut count = QueryBuilder::new("SELECT count(*) FROM rm_candidates");
-            push_where(&mut count, filter);
-            count.build_query_scalar().fetch_one(pool).await?
-        }
-    };
-
+    if let Some(company_id) = filter.kept() {
+        // The whole list of a company: its kept total rides along in the page's one statement.
+        let mut list = QueryBuilder::new("");
+        push_list(&mut list, filter, sort, page, page_size, Some(company_id));
+        let rows: Vec<WithKeptTotal> = list.build_query_as().fetch_all(pool).await?;
+        let total = match rows.first() {
+            Some(row) => row.kept_total.unwrap_or(0),
+            None => kept_total(pool, company_id, "candidates", None).await?,
+        };
+        let items = rows.into_iter().map(|r| r.view).collect();
+        return Ok(page_of(items, total, page, page_size));
+    }
+    let mut count = QueryBuilder::new("SELECT count(*) FROM rm_candidates");
+    push_where(&mut count, filter);
+    let total: i64 = count.build_query_scalar().fetch_one(pool).await?;
     let mut list = QueryBuilder::new("");
-    push_list(&mut list, filter, sort, page, page_size);
+    push_list(&mut list, filter, sort, page, page_size, None);
     let items: Vec<CandidateView> = list.build_query_as().fetch_all(pool).await?;
     Ok(page_of(items, total, page, page_size))
 }
@@ -147,7 +153,7 @@ pub async fn explain_list_candidates(
 ) -> Result<String, QueryError> {
     validate(filter, page, page_size)?;
     let mut qb = QueryBuilder::new(EXPLAIN);
-    push_list(&mut qb, filter, sort, page, page_size);
+    push_list(&mut qb, filter, sort, page, page_size, None);
     run_explain(pool, qb).await
 }
 
@@ -194,16 +200,30 @@ fn push_where(qb: &mut QueryBuilder<'static, Postgres>, f: &CandidateFilter) {
     }
 }
 
+/// A page row with the company's kept total (see [`list_candidates`]).
+#[derive(sqlx::FromRow)]
+struct WithKeptTotal {
+    #[sqlx(flatten)]
+    view: CandidateView,
+    kept_total: Option<i64>,
+}
+
+/// The page statement; with `kept_total_of`, each row also carries that company's kept total.
 fn push_list(
     qb: &mut QueryBuilder<'static, Postgres>,
     f: &CandidateFilter,
     sort: CandidateSort,
     page: u32,
     page_size: u32,
+    kept_total_of: Option<Uuid>,
 ) {
-    qb.push("SELECT ")
-        .push(CANDIDATE_COLUMNS)
-        .push(" FROM rm_candidates");
+    qb.push("SELECT ").push(CANDIDATE_COLUMNS);
+    if let Some(company_id) = kept_total_of {
+        qb.push(", (SELECT n FROM rm_list_counts WHERE company_id = ")
+            .push_bind(company_id)
+            .push(" AND list = 'candidates' AND status = '') AS kept_total");
+    }
+    qb.push(" FROM rm_candidates");
     push_where(qb, f);
     qb.push(match sort {
         CandidateSort::CreatedDesc => " ORDER BY created_at DESC, candidate_id DESC",
