@@ -35,7 +35,6 @@ pub struct Application {
     pub source: Option<ApplicationSource>,
 }
 
-
 /// Who may submit an application to a job of `company_id`, from `source`, linked to
 /// `candidate_user_id`.
 fn may_apply(
@@ -63,7 +62,10 @@ fn may_apply(
 
 impl Application {
     /// A reason must be sealed under this application's candidate's key.
-    fn check_reason(&self, reason: Option<Sealed>) -> Result<Option<PersonalText>, ApplicationError> {
+    fn check_reason(
+        &self,
+        reason: Option<Sealed>,
+    ) -> Result<Option<PersonalText>, ApplicationError> {
         match reason {
             Some(sealed) if Some(sealed.subject) != self.candidate_id => {
                 Err(ApplicationError::WrongDataSubject)

@@ -145,7 +145,9 @@ impl Interview {
     /// A sealed value must be sealed under this interview's candidate's key.
     fn check_sealed(&self, value: Option<Sealed>) -> Result<Option<Sealed>, InterviewError> {
         match value {
-            Some(s) if Some(s.subject) != self.candidate_id => Err(InterviewError::WrongDataSubject),
+            Some(s) if Some(s.subject) != self.candidate_id => {
+                Err(InterviewError::WrongDataSubject)
+            }
             other => Ok(other),
         }
     }

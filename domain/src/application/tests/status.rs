@@ -71,22 +71,14 @@ fn rejecting_requires_a_non_blank_reason() {
 fn change_status_reasons_are_optional_trimmed_and_limited_to_1000_chars() {
     for to in [S::Screening, S::Rejected] {
         for (reason, recorded) in reason_cases() {
-            let result = normalize_reason(reason.as_deref()).and_then(|r| {
-                outcome(
-                    history(S::Applied),
-                    change(hr(COMPANY), to, r.as_deref()),
-                )
-            });
+            let result = normalize_reason(reason.as_deref())
+                .and_then(|r| outcome(history(S::Applied), change(hr(COMPANY), to, r.as_deref())));
             let expected = match recorded {
                 Ok(None) if to == S::Rejected => Err(Error::ReasonRequired),
                 Ok(r) => Ok(vec![changed(S::Applied, to, Some(HR_ID), r.as_deref())]),
                 Err(e) => Err(e),
             };
-            assert_eq!(
-                result,
-                expected,
-                "{to:?} {reason:?}"
-            );
+            assert_eq!(result, expected, "{to:?} {reason:?}");
         }
     }
 }

@@ -40,9 +40,8 @@ fn withdraw_is_refused_for_anyone_but_the_linked_candidate_and_managers() {
 #[test]
 fn withdraw_reasons_are_optional_trimmed_and_limited_to_1000_chars() {
     for (reason, recorded) in reason_cases() {
-        let result = normalize_reason(reason.as_deref()).and_then(|r| {
-            outcome(history(S::Applied), withdraw(candidate(), r.as_deref()))
-        });
+        let result = normalize_reason(reason.as_deref())
+            .and_then(|r| outcome(history(S::Applied), withdraw(candidate(), r.as_deref())));
         let expected = recorded.map(|r| vec![withdrawn(S::Applied, ME, r.as_deref())]);
         assert_eq!(result, expected, "{reason:?}");
     }

@@ -36,7 +36,10 @@ fn interviewers_and_company_hr_submit_feedback_on_a_completed_interview() {
 fn criteria_are_trimmed_and_feedback_is_remembered_per_person() {
     let raw = vec![rating("  Rust ", 4), rating("Communication\t", 5)];
     let trimmed = normalize_ratings(raw).expect("valid ratings");
-    let got = result(&human_completed(), feedback(employee(IV_EMP), trimmed, None));
+    let got = result(
+        &human_completed(),
+        feedback(employee(IV_EMP), trimmed, None),
+    );
     assert_eq!(got, Ok(vec![submitted(IV_EMP, None)]));
 
     let history = and(human_completed(), [submitted(IV_EMP, None)]);
