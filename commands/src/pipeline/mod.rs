@@ -25,13 +25,13 @@ pub use interviews::{
 pub use jobs::CreatedJob;
 
 use crate::bus::{CommandError, EventStore};
-use hireledger_domain::{InvalidValue, PersonalText, Sealed};
 use hireledger_domain::application::{Application, ApplicationError};
 use hireledger_domain::candidate::{Candidate, CandidateError};
 use hireledger_domain::company::{Company, CompanyError, CompanyStatus};
 use hireledger_domain::interview::{Interview, InterviewError};
 use hireledger_domain::job::{Job, JobError};
 use hireledger_domain::user::User;
+use hireledger_domain::{InvalidValue, PersonalText, Sealed};
 use hireledger_infra::vault::{Vault, VaultError};
 use sqlx::PgPool;
 use std::sync::Arc;

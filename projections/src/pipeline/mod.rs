@@ -98,10 +98,7 @@ impl PipelineProjector {
         }
     }
 
-    async fn open_text_opt(
-        &self,
-        text: Option<&PersonalTextV2>,
-    ) -> anyhow::Result<Option<String>> {
+    async fn open_text_opt(&self, text: Option<&PersonalTextV2>) -> anyhow::Result<Option<String>> {
         match text {
             Some(t) => self.open_text(t).await,
             None => Ok(None),
