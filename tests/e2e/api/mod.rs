@@ -20,6 +20,7 @@ mod portals;
 mod public;
 mod registration;
 mod rights;
+mod sealed_text;
 mod takeover;
 mod users;
 
