@@ -68,11 +68,6 @@ impl PersonalText {
             Self::Clear(_) => None,
         }
     }
-
-    /// Whether this is clear text or sealed under `subject`'s key.
-    pub fn belongs_to(&self, subject: Uuid) -> bool {
-        self.sealed().is_none_or(|s| s.subject == subject)
-    }
 }
 
 impl From<Sealed> for PersonalText {
