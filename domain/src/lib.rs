@@ -14,7 +14,7 @@ pub mod user;
 pub mod values;
 
 pub use actor::{Actor, Role};
-pub use sealed::{PasswordHash, Sealed};
+pub use sealed::{PasswordHash, PersonalText, Sealed};
 pub use values::{
     CompanyName, DomainName, EmailAddress, InvalidValue, Password, PersonName, PhoneNumber,
 };

@@ -1,11 +1,12 @@
-//! Published forms (version 1) of the application aggregate's events
-//! (topic `{prefix}.application`).
+//! Published forms of the application aggregate's events (topic `{prefix}.application`):
+//! version 1, and version 2 of the two events with a reason (sealed under the candidate's key).
 //!
 //! An application is one candidate's application to one job; its id is derived from the two
 //! (`hireledger_domain::application::application_id`), so a candidate applies to a job once. It
 //! moves APPLIED → SCREENING → SHORTLISTED → INTERVIEW_SCHEDULED → OFFERED → HIRED, with REJECTED
 //! and WITHDRAWN reachable from any non-final state. Every event records who acted and when.
 
+use crate::common::PersonalTextV2;
 use chrono::{DateTime, Utc};
 use hireledger_domain::application::{ApplicationEvent, ApplicationSource, ApplicationStatus};
 use schemars::JsonSchema;
@@ -84,42 +85,47 @@ pub struct ApplicationSubmittedV1 {
 }
 
 /// The application moved in the workflow (one step forward, to INTERVIEW_SCHEDULED once an
-/// interview exists, or to REJECTED).
+/// interview exists, or to REJECTED). Version 2: the reason is sealed under the candidate's key
+/// (version 1 had it in clear; a `v1` payload reads as this form with a clear reason).
 #[derive(Serialize, Deserialize, JsonSchema, Debug, Clone, PartialEq)]
-pub struct ApplicationStatusChangedV1 {
+pub struct ApplicationStatusChangedV2 {
     pub from: ApplicationStatusV1,
     pub to: ApplicationStatusV1,
     /// The acting user; `null` when the platform acted on its own.
     pub by: Option<Uuid>,
-    /// Why (trimmed, at most 1000 characters); always given for REJECTED, else may be `null`.
-    pub reason: Option<String>,
+    /// Why (trimmed, at most 1000 characters), sealed under the candidate's key; always given for
+    /// REJECTED, else may be `null`. Clear text only when written before version 2 or when the
+    /// platform recorded a scheduled interview.
+    pub reason: Option<PersonalTextV2>,
     /// When the status changed (RFC 3339, UTC).
     pub at: DateTime<Utc>,
 }
 
 /// The application was withdrawn (by the candidate or on their behalf); WITHDRAWN is final.
+/// Version 2: the reason is sealed under the candidate's key (clear in version 1).
 #[derive(Serialize, Deserialize, JsonSchema, Debug, Clone, PartialEq)]
-pub struct ApplicationWithdrawnV1 {
+pub struct ApplicationWithdrawnV2 {
     /// The status it was withdrawn from.
     pub from: ApplicationStatusV1,
     /// The withdrawing user; `null` when the platform acted on its own.
     pub by: Option<Uuid>,
-    /// Why (trimmed, at most 1000 characters); `null` when not given.
-    pub reason: Option<String>,
+    /// Why (trimmed, at most 1000 characters), sealed under the candidate's key; `null` when not
+    /// given. Clear text only when written before version 2.
+    pub reason: Option<PersonalTextV2>,
     /// When it was withdrawn (RFC 3339, UTC).
     pub at: DateTime<Utc>,
 }
 
 published_events! {
-    /// Every published application event, version 1 of the published contract.
+    /// Every published application event, each in its current major.
     pub enum ApplicationEventV1 for "application" {
         domain: ApplicationEvent,
         summary: "Applications of candidates to jobs: submission, every move through the hiring \
                   workflow (screening to hire or rejection) and withdrawal.",
         events: {
             "ApplicationSubmitted" => ApplicationSubmitted(ApplicationSubmittedV1),
-            "ApplicationStatusChanged" => ApplicationStatusChanged(ApplicationStatusChangedV1),
-            "ApplicationWithdrawn" => ApplicationWithdrawn(ApplicationWithdrawnV1),
+            "ApplicationStatusChanged" @ 2 => ApplicationStatusChanged(ApplicationStatusChangedV2),
+            "ApplicationWithdrawn" @ 2 => ApplicationWithdrawn(ApplicationWithdrawnV2),
         }
     }
 }
@@ -152,11 +158,11 @@ impl From<ApplicationEvent> for ApplicationEventV1 {
                 by,
                 reason,
                 at,
-            } => Self::ApplicationStatusChanged(ApplicationStatusChangedV1 {
+            } => Self::ApplicationStatusChanged(ApplicationStatusChangedV2 {
                 from: from.into(),
                 to: to.into(),
                 by,
-                reason,
+                reason: reason.map(Into::into),
                 at,
             }),
             ApplicationEvent::ApplicationWithdrawn {
@@ -164,10 +170,10 @@ impl From<ApplicationEvent> for ApplicationEventV1 {
                 by,
                 reason,
                 at,
-            } => Self::ApplicationWithdrawn(ApplicationWithdrawnV1 {
+            } => Self::ApplicationWithdrawn(ApplicationWithdrawnV2 {
                 from: from.into(),
                 by,
-                reason,
+                reason: reason.map(Into::into),
                 at,
             }),
         }

@@ -1,13 +1,16 @@
-//! Published forms (version 1) of the candidate aggregate's events (topic `{prefix}.candidate`).
+//! Published forms of the candidate aggregate's events (topic `{prefix}.candidate`): version 1,
+//! and version 2 of `CandidateCreated` and `CandidateUpdated`, whose profile seals the position and
+//! the tags too.
 //!
 //! A candidate is a person in one company's talent pool, with or without a user account: created
 //! ACTIVE, updated, assigned to an employee, linked to a `CANDIDATE` user account, and finally
 //! deleted (final). Personal data (`name`, `email`, `phone`, `qualifications`) is published sealed
 //! under the candidate's own key (data subject = `candidate_id`); deleting the candidate destroys
-//! that key, so every published copy becomes unreadable. The rest of the profile describes the
-//! pool, not the person, and is published clear.
+//! that key, so every published copy becomes unreadable. So are, from version 2, the free-text
+//! `position` and `tags`. The rest of the profile describes the pool, not the person, and is
+//! published clear.
 
-use crate::common::SealedV1;
+use crate::common::{PersonalTextV2, SealedV1};
 use hireledger_domain::candidate::{CandidateEvent, CandidateProfile, CandidateSource};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -41,66 +44,71 @@ impl From<CandidateSource> for CandidateSourceV1 {
     }
 }
 
-/// Everything known about a candidate. The sealed fields are personal data under the
-/// candidate's key (subject = `candidate_id`); the rest is clear and trimmed.
+/// Everything known about a candidate (version 2). The sealed fields are personal data under the
+/// candidate's key (subject = `candidate_id`); the rest is clear and trimmed. Version 1 had the
+/// position and the tags in clear; a `v1` profile reads as this form with clear text.
 #[derive(Serialize, Deserialize, JsonSchema, Debug, Clone, PartialEq)]
-pub struct CandidateProfileV1 {
+pub struct CandidateProfileV2 {
     pub name: SealedV1,
     pub email: SealedV1,
     /// `null` when not given.
     pub phone: Option<SealedV1>,
     /// A sealed JSON list (CV entries, certificates); `null` when not given.
     pub qualifications: Option<SealedV1>,
-    /// The position sought, up to 200 characters; may be empty.
-    pub position: String,
+    /// The position sought, up to 200 characters (may be empty), sealed under the candidate's
+    /// key (clear text only when written before version 2).
+    pub position: PersonalTextV2,
     /// Field of work, up to 200 characters; may be empty.
     pub domain: String,
     /// 0–70.
     pub experience_years: u8,
     pub source: CandidateSourceV1,
-    /// At most 20 free-text tags of 1–50 characters, unique case-insensitively (case kept).
-    pub tags: Vec<String>,
+    /// At most 20 free-text tags of 1–50 characters, unique case-insensitively (case kept), each
+    /// sealed under the candidate's key (clear text only when written before version 2).
+    pub tags: Vec<PersonalTextV2>,
 }
 
-impl From<CandidateProfile> for CandidateProfileV1 {
+impl From<CandidateProfile> for CandidateProfileV2 {
     fn from(p: CandidateProfile) -> Self {
         Self {
             name: p.name.into(),
             email: p.email.into(),
             phone: p.phone.map(SealedV1::from),
             qualifications: p.qualifications.map(SealedV1::from),
-            position: p.position,
+            position: p.position.into(),
             domain: p.domain,
             experience_years: p.experience_years,
             source: p.source.into(),
-            tags: p.tags,
+            tags: p.tags.into_iter().map(PersonalTextV2::from).collect(),
         }
     }
 }
 
-/// A candidate was added to a company's talent pool (ACTIVE).
+/// A candidate was added to a company's talent pool (ACTIVE). Version 2: the profile's position
+/// and tags are sealed.
 #[derive(Serialize, Deserialize, JsonSchema, Debug, Clone, PartialEq)]
-pub struct CandidateCreatedV1 {
+pub struct CandidateCreatedV2 {
     /// Also the data subject of the profile's sealed values.
     pub candidate_id: Uuid,
     /// The company (tenant) whose pool the candidate is in.
     pub company_id: Uuid,
     /// The creating user; `null` when the platform acted on its own.
     pub created_by: Option<Uuid>,
-    pub profile: CandidateProfileV1,
+    pub profile: CandidateProfileV2,
     /// The candidate's `CANDIDATE` user account; `null` when none is linked.
     pub user_id: Option<Uuid>,
     /// The import that brought the candidate in; `null` when not imported.
     pub import_id: Option<Uuid>,
 }
 
-/// The candidate's profile was replaced as a whole.
+/// The candidate's profile was replaced as a whole. Version 2: the profile's position and tags
+/// are sealed.
 #[derive(Serialize, Deserialize, JsonSchema, Debug, Clone, PartialEq)]
-pub struct CandidateUpdatedV1 {
+pub struct CandidateUpdatedV2 {
     /// The updating user; `null` when the platform acted on its own.
     pub updated_by: Option<Uuid>,
     /// The new profile (all of it, not only what changed).
-    pub profile: CandidateProfileV1,
+    pub profile: CandidateProfileV2,
 }
 
 /// The candidate was assigned to an active employee of their company (replacing any earlier
@@ -137,14 +145,14 @@ pub struct CandidateDeletedV1 {
 }
 
 published_events! {
-    /// Every published candidate event, version 1 of the published contract.
+    /// Every published candidate event, each in its current major.
     pub enum CandidateEventV1 for "candidate" {
         domain: CandidateEvent,
         summary: "Candidates in companies' talent pools: creation, profile updates, assignment to \
                   employees, linking to user accounts and deletion.",
         events: {
-            "CandidateCreated" => CandidateCreated(CandidateCreatedV1),
-            "CandidateUpdated" => CandidateUpdated(CandidateUpdatedV1),
+            "CandidateCreated" @ 2 => CandidateCreated(CandidateCreatedV2),
+            "CandidateUpdated" @ 2 => CandidateUpdated(CandidateUpdatedV2),
             "CandidateAssigned" => CandidateAssigned(CandidateAssignedV1),
             "CandidateUnassigned" => CandidateUnassigned(CandidateUnassignedV1),
             "CandidateLinkedToUser" => CandidateLinkedToUser(CandidateLinkedToUserV1),
@@ -163,7 +171,7 @@ impl From<CandidateEvent> for CandidateEventV1 {
                 profile,
                 user_id,
                 import_id,
-            } => Self::CandidateCreated(CandidateCreatedV1 {
+            } => Self::CandidateCreated(CandidateCreatedV2 {
                 candidate_id,
                 company_id,
                 created_by,
@@ -174,7 +182,7 @@ impl From<CandidateEvent> for CandidateEventV1 {
             CandidateEvent::CandidateUpdated {
                 updated_by,
                 profile,
-            } => Self::CandidateUpdated(CandidateUpdatedV1 {
+            } => Self::CandidateUpdated(CandidateUpdatedV2 {
                 updated_by,
                 profile: profile.into(),
             }),

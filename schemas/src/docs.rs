@@ -2,7 +2,7 @@
 //! document of the Kafka topics. They are checked in under `schemas/` and kept current by the
 //! `schemas_are_current` test (`HIRELEDGER_BLESS=1` rewrites them).
 
-use crate::{PUBLISHED_MAJOR, PUBLISHED_VERSION, PublishedEvent, ce_type};
+use crate::{PUBLISHED_VERSION, PublishedAggregate, PublishedEvent, ce_type_of_major};
 use schemars::Schema;
 use serde_json::{Map, Value, json};
 use std::path::PathBuf;
@@ -17,24 +17,31 @@ const SCHEMA_FORMAT: &str = "application/schema+json;version=draft-2020-12";
 struct Aggregate {
     aggregate_type: &'static str,
     summary: &'static str,
-    schemas: Vec<(&'static str, Schema)>,
+    /// `(event type, current published major, JSON Schema)`.
+    schemas: Vec<(&'static str, u32, Schema)>,
 }
 
 /// Every published aggregate, in [`PublishedEvent`]'s order.
 fn aggregates() -> Vec<Aggregate> {
     PublishedEvent::json_schemas()
         .into_iter()
-        .map(|(aggregate, schemas)| Aggregate {
+        .map(|(aggregate, schemas): (PublishedAggregate, _)| Aggregate {
             aggregate_type: aggregate.aggregate_type,
             summary: aggregate.summary,
-            schemas,
+            schemas: schemas
+                .into_iter()
+                .map(|(event_type, schema)| {
+                    let major = aggregate.major(event_type).unwrap_or(1);
+                    (event_type, major, schema)
+                })
+                .collect(),
         })
         .collect()
 }
 
 /// Path (relative to `schemas/`) of the JSON Schema of one published event.
-fn schema_path(aggregate_type: &str, event_type: &str) -> String {
-    format!("json/{aggregate_type}/{event_type}.v{PUBLISHED_MAJOR}.json")
+fn schema_path(aggregate_type: &str, event_type: &str, major: u32) -> String {
+    format!("json/{aggregate_type}/{event_type}.v{major}.json")
 }
 
 /// Pretty JSON with sorted keys and a trailing newline, as the files are checked in (sorted, so
@@ -46,7 +53,8 @@ fn render(mut value: Value) -> String {
 
 /// Every generated document: `(path relative to schemas/, content)`.
 ///
-/// - `json/<aggregate>/<EventType>.v1.json`: JSON Schema (2020-12) of each published payload.
+/// - `json/<aggregate>/<EventType>.v<major>.json`: JSON Schema (2020-12) of the current published
+///   form of each event.
 /// - `asyncapi.json`: AsyncAPI 3.0 document of the topics `{prefix}.<aggregate>`, one per
 ///   aggregate of [`PublishedEvent`].
 ///
@@ -56,9 +64,9 @@ pub fn generated_documents() -> Vec<(PathBuf, String)> {
     let aggregates = aggregates();
     let mut documents = Vec::new();
     for aggregate in &aggregates {
-        for (event_type, schema) in &aggregate.schemas {
+        for (event_type, major, schema) in &aggregate.schemas {
             documents.push((
-                PathBuf::from(schema_path(aggregate.aggregate_type, event_type)),
+                PathBuf::from(schema_path(aggregate.aggregate_type, event_type, *major)),
                 render(schema.clone().to_value()),
             ));
         }
@@ -75,15 +83,15 @@ fn asyncapi(aggregates: &[Aggregate]) -> Value {
         let name = aggregate.aggregate_type;
         let mut channel_messages = Map::new();
         let mut operation_messages = Vec::new();
-        for (event_type, schema) in &aggregate.schemas {
-            let key = format!("{event_type}.v{PUBLISHED_MAJOR}");
+        for (event_type, major, schema) in &aggregate.schemas {
+            let key = format!("{event_type}.v{major}");
             let component = format!("{name}.{key}");
             channel_messages.insert(
                 key.clone(),
                 json!({ "$ref": format!("#/components/messages/{component}") }),
             );
             operation_messages.push(json!({ "$ref": format!("#/channels/{name}/messages/{key}") }));
-            messages.insert(component, message(name, event_type, schema));
+            messages.insert(component, message(name, event_type, *major, schema));
         }
         channels.insert(
             name.to_owned(),
@@ -118,7 +126,9 @@ fn asyncapi(aggregates: &[Aggregate]) -> Value {
                 bare JSON of the published form named by the CloudEvents type header \
                 (`ce_type` = `hireledger.<aggregate>.<EventType>.v<major>`). Consumers must \
                 ignore fields they do not know. Personal data is published sealed (encrypted \
-                per data subject); password hashes and interview access-token hashes are never \
+                per data subject), and so, from version 2 of their events, is free text that \
+                can describe a candidate (rejection, withdrawal and cancellation reasons, rating \
+                criteria, position, tags); password hashes and interview access-token hashes are never \
                 published.",
         },
         "defaultContentType": "application/json",
@@ -145,10 +155,10 @@ fn asyncapi(aggregates: &[Aggregate]) -> Value {
     })
 }
 
-fn message(aggregate_type: &str, event_type: &str, schema: &Schema) -> Value {
+fn message(aggregate_type: &str, event_type: &str, major: u32, schema: &Schema) -> Value {
     let mut message = json!({
         "name": event_type,
-        "title": format!("{event_type} v{PUBLISHED_MAJOR}"),
+        "title": format!("{event_type} v{major}"),
         "contentType": "application/json",
         "headers": {
             "allOf": [
@@ -156,15 +166,17 @@ fn message(aggregate_type: &str, event_type: &str, schema: &Schema) -> Value {
                 {
                     "type": "object",
                     "properties": {
-                        "ce_type": { "const": ce_type(aggregate_type, event_type) },
-                        "hl_event_version": { "const": PUBLISHED_VERSION },
+                        "ce_type": {
+                            "const": ce_type_of_major(aggregate_type, event_type, major)
+                        },
+                        "hl_event_version": { "const": format!("{major}.0") },
                     },
                 },
             ],
         },
         "payload": {
             "schemaFormat": SCHEMA_FORMAT,
-            "schema": { "$ref": schema_path(aggregate_type, event_type) },
+            "schema": { "$ref": schema_path(aggregate_type, event_type, major) },
         },
         "bindings": {
             "kafka": {

@@ -1,4 +1,6 @@
-//! Published forms (version 1) of the interview aggregate's events (topic `{prefix}.interview`).
+//! Published forms of the interview aggregate's events (topic `{prefix}.interview`): version 1,
+//! and version 2 of `InterviewCancelled` and `FeedbackSubmitted`, whose free text (the reason, the
+//! rating criteria) is sealed under the candidate's key.
 //!
 //! An interview is one round of interviewing for one application: SCHEDULED → IN_PROGRESS →
 //! COMPLETED, with CANCELLED and NO_SHOW reachable from SCHEDULED (a HUMAN interview may complete
@@ -9,10 +11,10 @@
 //! never published. Feedback notes are about the candidate, so they are published sealed under
 //! the candidate's key (data subject = `candidate_id`).
 
-use crate::common::SealedV1;
+use crate::common::{PersonalTextV2, SealedV1};
 use chrono::{DateTime, Utc};
 use hireledger_domain::interview::{
-    CriterionRating, InterviewEvent, InterviewKind, InterviewMode, Recommendation,
+    InterviewEvent, InterviewKind, InterviewMode, Recommendation, RecordedRating,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -83,19 +85,20 @@ impl From<Recommendation> for RecommendationV1 {
     }
 }
 
-/// One criterion's rating within a feedback.
-#[derive(Serialize, Deserialize, JsonSchema, Debug, Clone, PartialEq, Eq)]
-pub struct CriterionRatingV1 {
-    /// 1–100 characters, trimmed, unique case-insensitively within one feedback.
-    pub criterion: String,
+/// One criterion's rating within a feedback (version 2: the criterion sealed).
+#[derive(Serialize, Deserialize, JsonSchema, Debug, Clone, PartialEq)]
+pub struct CriterionRatingV2 {
+    /// 1–100 characters, trimmed, unique case-insensitively within one feedback; sealed under the
+    /// candidate's key (clear text only when written before version 2).
+    pub criterion: PersonalTextV2,
     /// 1–5.
     pub rating: u8,
 }
 
-impl From<CriterionRating> for CriterionRatingV1 {
-    fn from(r: CriterionRating) -> Self {
+impl From<RecordedRating> for CriterionRatingV2 {
+    fn from(r: RecordedRating) -> Self {
         Self {
-            criterion: r.criterion,
+            criterion: r.criterion.into(),
             rating: r.rating,
         }
     }
@@ -147,13 +150,15 @@ pub struct InterviewRescheduledV1 {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
-/// The scheduled interview was cancelled (final).
+/// The scheduled interview was cancelled (final). Version 2: the reason is sealed under the
+/// candidate's key (clear in version 1).
 #[derive(Serialize, Deserialize, JsonSchema, Debug, Clone, PartialEq)]
-pub struct InterviewCancelledV1 {
+pub struct InterviewCancelledV2 {
     /// The cancelling user; `null` when the platform acted on its own.
     pub cancelled_by: Option<Uuid>,
-    /// Why (trimmed, at most 1000 characters); `null` when not given.
-    pub reason: Option<String>,
+    /// Why (trimmed, at most 1000 characters), sealed under the candidate's key; `null` when not
+    /// given. Clear text only when written before version 2.
+    pub reason: Option<PersonalTextV2>,
 }
 
 /// The candidate did not show up (final).
@@ -179,13 +184,14 @@ pub struct InterviewCompletedV1 {
     pub completed_at: DateTime<Utc>,
 }
 
-/// One person's feedback on the completed interview (one per person).
+/// One person's feedback on the completed interview (one per person). Version 2: the rating
+/// criteria are sealed under the candidate's key (clear in version 1).
 #[derive(Serialize, Deserialize, JsonSchema, Debug, Clone, PartialEq)]
-pub struct FeedbackSubmittedV1 {
+pub struct FeedbackSubmittedV2 {
     /// The submitting person: an interviewer of this interview or HR of the company.
     pub interviewer_id: Uuid,
     /// 1–20 ratings.
-    pub ratings: Vec<CriterionRatingV1>,
+    pub ratings: Vec<CriterionRatingV2>,
     /// Free-text notes sealed under the candidate's key; `null` when not given.
     pub notes: Option<SealedV1>,
     pub recommendation: RecommendationV1,
@@ -201,7 +207,7 @@ pub struct InterviewResultsReleasedV1 {
 }
 
 published_events! {
-    /// Every published interview event, version 1 of the published contract.
+    /// Every published interview event, each in its current major.
     pub enum InterviewEventV1 for "interview" {
         domain: InterviewEvent,
         summary: "Interviews of applications: scheduling and rescheduling, cancellation, no-shows, \
@@ -209,11 +215,11 @@ published_events! {
         events: {
             "InterviewScheduled" => InterviewScheduled(InterviewScheduledV1),
             "InterviewRescheduled" => InterviewRescheduled(InterviewRescheduledV1),
-            "InterviewCancelled" => InterviewCancelled(InterviewCancelledV1),
+            "InterviewCancelled" @ 2 => InterviewCancelled(InterviewCancelledV2),
             "InterviewMarkedNoShow" => InterviewMarkedNoShow(InterviewMarkedNoShowV1),
             "InterviewStarted" => InterviewStarted(InterviewStartedV1),
             "InterviewCompleted" => InterviewCompleted(InterviewCompletedV1),
-            "FeedbackSubmitted" => FeedbackSubmitted(FeedbackSubmittedV1),
+            "FeedbackSubmitted" @ 2 => FeedbackSubmitted(FeedbackSubmittedV2),
             "InterviewResultsReleased" => InterviewResultsReleased(InterviewResultsReleasedV1),
         }
     }
@@ -268,9 +274,9 @@ impl From<InterviewEvent> for InterviewEventV1 {
             InterviewEvent::InterviewCancelled {
                 cancelled_by,
                 reason,
-            } => Self::InterviewCancelled(InterviewCancelledV1 {
+            } => Self::InterviewCancelled(InterviewCancelledV2 {
                 cancelled_by,
-                reason,
+                reason: reason.map(Into::into),
             }),
             InterviewEvent::InterviewMarkedNoShow { marked_by } => {
                 Self::InterviewMarkedNoShow(InterviewMarkedNoShowV1 { marked_by })
@@ -291,9 +297,9 @@ impl From<InterviewEvent> for InterviewEventV1 {
                 notes,
                 recommendation,
                 submitted_at,
-            } => Self::FeedbackSubmitted(FeedbackSubmittedV1 {
+            } => Self::FeedbackSubmitted(FeedbackSubmittedV2 {
                 interviewer_id,
-                ratings: ratings.into_iter().map(CriterionRatingV1::from).collect(),
+                ratings: ratings.into_iter().map(CriterionRatingV2::from).collect(),
                 notes: notes.map(SealedV1::from),
                 recommendation: recommendation.into(),
                 submitted_at,

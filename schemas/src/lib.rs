@@ -19,7 +19,17 @@
 //!   `hireledger.<aggregate_type>.<EventType>.v<major>` says which struct it is. Consumers must
 //!   tolerate fields they do not know, so additions are a minor change; anything else needs a new
 //!   major version (a new struct and `ce_type`). Sealed personal data is published as ciphertext;
-//!   password hashes and interview access-token hashes are never published.
+//!   password hashes and interview access-token hashes are never published. The per-aggregate
+//!   enums keep their `…EventV1` names; each variant holds the struct of its event's current
+//!   major (most are `…V1`; the events that seal free text about a candidate are `…V2`).
+//!
+//! # A new major version of one published event
+//! 1. A `…V2` struct next to the `…V1` one (which it replaces in the aggregate's enum) that still
+//!    reads every `v1` payload of the event (older messages stay on the topics); the published
+//!    fixture of `v1` stays and must keep decoding.
+//! 2. `"<EventType>" @ 2 => Variant(…V2),` in `published_events!`; the CloudEvents type, the
+//!    payload version, the JSON Schema path and the AsyncAPI message follow from it.
+//! 3. Bless the documents and fixtures (step 5 below) and update the consumers.
 //!
 //! # Publishing another aggregate
 //! 1. A module `src/<aggregate>.rs` (a folder once it nears 600 lines): one `…V1` struct per
@@ -89,17 +99,34 @@ pub struct Published {
 /// First segment of every CloudEvents type.
 pub const CE_TYPE_PREFIX: &str = "hireledger";
 
-/// Version of the published forms of every aggregate in [`PublishedEvent`] (`Published::version`,
-/// header `hl_event_version`). Its major part is the `.v1` of their CloudEvents types.
-pub const PUBLISHED_VERSION: &str = "1.0";
+/// Version of the AsyncAPI document (the contract as a whole). Each event's own published version
+/// is `<major>.0` of its [`PublishedAggregate::major`] (`Published::version`, header
+/// `hl_event_version`).
+pub const PUBLISHED_VERSION: &str = "2.0";
 
-/// Major version of the published forms, the `v<major>` suffix of their CloudEvents types.
+/// Major version of most published forms: an event says otherwise in its `published_events!`
+/// line (`"InterviewCancelled" @ 2 => …`).
 pub const PUBLISHED_MAJOR: u32 = 1;
 
-/// The CloudEvents type of a version-1 published event:
-/// `hireledger.<aggregate_type>.<EventType>.v1`.
+/// The current published major of `aggregate_type`/`event_type`, if it is one we publish.
+pub fn published_major(aggregate_type: &str, event_type: &str) -> Option<u32> {
+    PublishedEvent::AGGREGATES
+        .iter()
+        .find(|a| a.aggregate_type == aggregate_type)
+        .and_then(|a| a.major(event_type))
+}
+
+/// The CloudEvents type of the current published form of an event:
+/// `hireledger.<aggregate_type>.<EventType>.v<major>` ([`published_major`]; `v1` for an event we
+/// do not know).
 pub fn ce_type(aggregate_type: &str, event_type: &str) -> String {
-    format!("{CE_TYPE_PREFIX}.{aggregate_type}.{event_type}.v{PUBLISHED_MAJOR}")
+    let major = published_major(aggregate_type, event_type).unwrap_or(PUBLISHED_MAJOR);
+    ce_type_of_major(aggregate_type, event_type, major)
+}
+
+/// The CloudEvents type of one major version of an event (current or older).
+pub fn ce_type_of_major(aggregate_type: &str, event_type: &str, major: u32) -> String {
+    format!("{CE_TYPE_PREFIX}.{aggregate_type}.{event_type}.v{major}")
 }
 
 /// One published aggregate: its topic suffix, what the topic carries, and its event types.
@@ -111,6 +138,16 @@ pub struct PublishedAggregate {
     pub summary: &'static str,
     /// Every event type of the aggregate, in declaration order.
     pub event_types: &'static [&'static str],
+    /// The current published major of each event, in the order of `event_types`.
+    pub event_majors: &'static [u32],
+}
+
+impl PublishedAggregate {
+    /// The current published major of `event_type`, if the aggregate has it.
+    pub fn major(&self, event_type: &str) -> Option<u32> {
+        let i = self.event_types.iter().position(|e| *e == event_type)?;
+        self.event_majors.get(i).copied()
+    }
 }
 
 published_aggregates! {
@@ -126,16 +163,21 @@ published_aggregates! {
 }
 
 impl PublishedEvent {
-    /// The CloudEvents type, e.g. `hireledger.user.UserRegistered.v1`.
-    pub fn ce_type(&self) -> String {
-        ce_type(self.aggregate_type(), self.event_type())
+    /// The current published major of this event (the `v<major>` of its CloudEvents type).
+    pub fn major(&self) -> u32 {
+        published_major(self.aggregate_type(), self.event_type()).unwrap_or(PUBLISHED_MAJOR)
     }
 
-    /// The form the relay sends: CloudEvents type, published version and payload.
+    /// The CloudEvents type, e.g. `hireledger.user.UserRegistered.v1`.
+    pub fn ce_type(&self) -> String {
+        ce_type_of_major(self.aggregate_type(), self.event_type(), self.major())
+    }
+
+    /// The form the relay sends: CloudEvents type, published version (`<major>.0`) and payload.
     pub fn encode(&self) -> Result<Published, SchemaError> {
         Ok(Published {
             ce_type: self.ce_type(),
-            version: PUBLISHED_VERSION.to_owned(),
+            version: format!("{}.0", self.major()),
             payload: self.payload()?,
         })
     }
@@ -170,7 +212,10 @@ pub fn to_published(
 /// Reads a published event as a consumer (projector) receives it: the CloudEvents type header
 /// (`hireledger.<aggregate_type>.<EventType>.v<major>`) and the payload bytes (bare struct JSON).
 ///
-/// Fields the published struct does not know are ignored (forward compatible).
+/// Fields the published struct does not know are ignored (forward compatible). An older major of
+/// an event is read with its current struct, which reads every older payload of that event (a
+/// `v2` form that sealed free text reads the clear text of `v1` as clear text), so messages
+/// published before an upgrade still decode.
 ///
 /// # Errors
 /// [`SchemaError::UnknownEvent`] for a type that is not ours or names an unknown event,
@@ -192,14 +237,13 @@ pub fn decode(ce_type: &str, payload: &[u8]) -> Result<PublishedEvent, SchemaErr
     let Some((aggregate_type, event_type, major)) = parts else {
         return Err(unknown("", ce_type));
     };
-    let known = PublishedEvent::AGGREGATES
-        .iter()
-        .find(|a| a.aggregate_type == aggregate_type)
-        .is_some_and(|a| a.event_types.contains(&event_type));
-    if !known {
+    let Some(current) = published_major(aggregate_type, event_type) else {
         return Err(unknown(aggregate_type, event_type));
-    }
-    if major.parse::<u32>().ok() != Some(PUBLISHED_MAJOR) {
+    };
+    if !major
+        .parse::<u32>()
+        .is_ok_and(|m| (1..=current).contains(&m))
+    {
         return Err(SchemaError::UnsupportedVersion {
             event_type: event_type.to_owned(),
             version: format!("v{major}"),

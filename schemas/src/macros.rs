@@ -10,7 +10,9 @@
 /// the domain enum) and `json_schemas()` (for the generated documents).
 ///
 /// The event type literals are the domain's `DomainEvent::event_type()` values; they never change.
-/// The enum needs a hand-written `From<domain enum>`.
+/// An event whose published form is past version 1 says its major after the literal
+/// (`"InterviewCancelled" @ 2 => …`): its CloudEvents type ends in `.v2` and its payload is
+/// `<major>.0`. The enum needs a hand-written `From<domain enum>`.
 macro_rules! published_events {
     (
         $(#[$meta:meta])*
@@ -18,7 +20,7 @@ macro_rules! published_events {
             domain: $domain:ty,
             summary: $summary:literal,
             events: {
-                $( $event_type:literal => $variant:ident($form:ty), )+
+                $( $event_type:literal $(@ $major:literal)? => $variant:ident($form:ty), )+
             }
         }
     ) => {
@@ -35,11 +37,15 @@ macro_rules! published_events {
             /// Every event type of this aggregate, in declaration order.
             pub const EVENT_TYPES: &'static [&'static str] = &[$( $event_type ),+];
 
+            /// The current published major of each event, in the order of `EVENT_TYPES`.
+            pub const EVENT_MAJORS: &'static [u32] = &[$( published_major!($($major)?) ),+];
+
             /// This aggregate as [`crate::PublishedEvent::AGGREGATES`] lists it.
             pub const AGGREGATE: $crate::PublishedAggregate = $crate::PublishedAggregate {
                 aggregate_type: $aggregate,
                 summary: $summary,
                 event_types: Self::EVENT_TYPES,
+                event_majors: Self::EVENT_MAJORS,
             };
 
             /// The event type (`DomainEvent::event_type()`), e.g. `UserRegistered`.
@@ -89,6 +95,16 @@ macro_rules! published_events {
                 vec![$( ($event_type, schemars::schema_for!($form)), )+]
             }
         }
+    };
+}
+
+/// The published major of an event: the one given after its literal, else 1.
+macro_rules! published_major {
+    () => {
+        1
+    };
+    ($major:literal) => {
+        $major
     };
 }
 

@@ -17,7 +17,9 @@
 //! ([`crate::to_published`], via [`upcast_stored`]) run the same list, so they cannot disagree.
 
 use crate::SchemaError;
-use cqrs_es::persist::{EventUpcaster, SemanticVersion, SerializedEvent};
+use cqrs_es::persist::{
+    EventUpcaster, SemanticVersion, SemanticVersionEventUpcaster, SerializedEvent,
+};
 use serde_json::Value;
 use std::str::FromStr;
 
@@ -72,21 +74,21 @@ pub const STORED_EVENT_TYPES: &[StoredEventType] = &[
     stored("job", "QuestionsReordered", "1.0"),
     stored("job", "QuestionRemoved", "1.0"),
     stored("application", "ApplicationSubmitted", "1.0"),
-    stored("application", "ApplicationStatusChanged", "1.0"),
-    stored("application", "ApplicationWithdrawn", "1.0"),
-    stored("candidate", "CandidateCreated", "1.0"),
-    stored("candidate", "CandidateUpdated", "1.0"),
+    stored("application", "ApplicationStatusChanged", "2.0"),
+    stored("application", "ApplicationWithdrawn", "2.0"),
+    stored("candidate", "CandidateCreated", "2.0"),
+    stored("candidate", "CandidateUpdated", "2.0"),
     stored("candidate", "CandidateAssigned", "1.0"),
     stored("candidate", "CandidateUnassigned", "1.0"),
     stored("candidate", "CandidateLinkedToUser", "1.0"),
     stored("candidate", "CandidateDeleted", "1.0"),
     stored("interview", "InterviewScheduled", "1.0"),
     stored("interview", "InterviewRescheduled", "1.0"),
-    stored("interview", "InterviewCancelled", "1.0"),
+    stored("interview", "InterviewCancelled", "2.0"),
     stored("interview", "InterviewMarkedNoShow", "1.0"),
     stored("interview", "InterviewStarted", "1.0"),
     stored("interview", "InterviewCompleted", "1.0"),
-    stored("interview", "FeedbackSubmitted", "1.0"),
+    stored("interview", "FeedbackSubmitted", "2.0"),
     stored("interview", "InterviewResultsReleased", "1.0"),
 ];
 
@@ -98,22 +100,50 @@ pub fn current_stored_version(aggregate_type: &str, event_type: &str) -> Option<
         .map(|s| s.current_version)
 }
 
+/// The events whose version 2.0 seals free text that can describe the candidate (reasons, rating
+/// criteria, position, tags) under the candidate's key. Version 1.0 held that text as bare JSON
+/// strings, which the domain reads as `PersonalText::Clear`: their payload is unchanged, only
+/// their version moves on.
+const SEALED_TEXT_EVENTS: [&str; 6] = [
+    "ApplicationStatusChanged",
+    "ApplicationWithdrawn",
+    "CandidateCreated",
+    "CandidateUpdated",
+    "InterviewCancelled",
+    "FeedbackSubmitted",
+];
+
+/// 1.0 → 2.0 of the events that seal free text (see [`SEALED_TEXT_EVENTS`]): a clear string stays
+/// where it is and reads as clear text (`PersonalText` is untagged). Old rows keep their clear
+/// text; new ones are sealed.
+fn clear_text_is_legacy(payload: Value) -> Value {
+    payload
+}
+
 /// The upcasters to install on the event store
 /// (`PersistedEventStore::new_event_store(repo).with_upcasters(stored_upcasters())`).
 ///
-/// Empty for now: every event is still at its first version (`1.0`). Later versions add one
-/// `SemanticVersionEventUpcaster` per change here, oldest version first (cqrs-es applies them in
+/// One `SemanticVersionEventUpcaster` per change, oldest version first (cqrs-es applies them in
 /// order, each to the output of the previous one). See the module documentation.
 pub fn stored_upcasters() -> Vec<Box<dyn EventUpcaster>> {
-    Vec::new()
+    SEALED_TEXT_EVENTS
+        .iter()
+        .map(|event_type| {
+            Box::new(SemanticVersionEventUpcaster::new(
+                event_type,
+                "2.0",
+                Box::new(clear_text_is_legacy),
+            )) as Box<dyn EventUpcaster>
+        })
+        .collect()
 }
 
 /// Brings a stored event row to the current stored form: runs [`stored_upcasters`] over it and
 /// checks the result is the version the current domain reads.
 ///
 /// Returns `(event_type, payload)` of the current form (an upcaster may rename an event type);
-/// its version is then [`current_stored_version`]. A row already at the current version (all rows
-/// are `1.0` today) passes through unchanged.
+/// its version is then [`current_stored_version`]. A row already at the current version passes
+/// through unchanged.
 ///
 /// # Errors
 /// - [`SchemaError::UnknownEvent`]: an aggregate or event type we do not know.

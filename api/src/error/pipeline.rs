@@ -47,7 +47,7 @@ pub(super) fn shared(r: PipelineRefusal) -> Result<ApiError, PipelineRefusal> {
             Ok(ApiError::Validation(v))
         }
         r @ (P::Candidate(C::WrongDataSubject)
-        | P::Application(A::IdMismatch)
+        | P::Application(A::IdMismatch | A::WrongDataSubject)
         | P::Interview(I::WrongDataSubject)) => Ok(ApiError::Internal(anyhow::anyhow!(r))),
         r => Err(r),
     }
@@ -68,7 +68,7 @@ pub(super) fn code_and_status(r: &PipelineRefusal) -> Option<(&'static str, Stat
         | P::Interview(I::Forbidden)
         | P::Job(J::Invalid(_))
         | P::Candidate(C::Invalid(_) | C::WrongDataSubject)
-        | P::Application(A::IdMismatch)
+        | P::Application(A::IdMismatch | A::WrongDataSubject)
         | P::Interview(I::Invalid(_) | I::WrongDataSubject) => return None,
         P::Job(J::NotFound) => ("JOB_001", S::NOT_FOUND),
         P::Job(J::AlreadyExists) => ("JOB_002", S::CONFLICT),

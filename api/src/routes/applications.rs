@@ -140,13 +140,14 @@ pub struct StatusChangeDto {
     pub at: DateTime<Utc>,
 }
 
-impl From<StatusChange> for StatusChangeDto {
-    fn from(c: StatusChange) -> Self {
+impl From<(StatusChange, Option<String>)> for StatusChangeDto {
+    /// A change with its reason opened (`None` once the candidate was erased).
+    fn from((c, reason): (StatusChange, Option<String>)) -> Self {
         Self {
             from: c.from.map(|s| s.as_str().to_owned()),
             to: c.to.as_str().to_owned(),
             by: c.by,
-            reason: c.reason,
+            reason,
             at: c.at,
         }
     }

@@ -23,7 +23,7 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError as _, web};
 use chrono::{DateTime, Utc};
 use hireledger_commands::pipeline::{CandidateInput, PipelineError};
 use hireledger_domain::candidate::{CandidateError, CandidateSource};
-use hireledger_domain::{InvalidValue, Role, Sealed};
+use hireledger_domain::{InvalidValue, PersonalText, Role, Sealed};
 use hireledger_projections::ViewKind;
 use hireledger_projections::views::{
     CandidateFilter, CandidateSort, CandidateView, get_candidate, list_candidates,
@@ -360,6 +360,11 @@ async fn open(state: &AppState, sealed: &Sealed) -> Result<String, ApiError> {
     state.pipeline.open(sealed).await?.ok_or_else(deleted)
 }
 
+/// Opens free text about the candidate (position, a tag); clear text of old events as it is.
+async fn open_text(state: &AppState, text: &PersonalText) -> Result<String, ApiError> {
+    state.pipeline.open_text(text).await?.ok_or_else(deleted)
+}
+
 fn candidate_done(candidate_id: Uuid, version: u64) -> HttpResponse {
     command_response(
         StatusCode::OK,
@@ -578,16 +583,30 @@ pub async fn patch(
         }
         (None, None) => Vec::new(),
     };
+    let position = match p.position {
+        Some(given) => given,
+        None => open_text(&state, &current.position).await?,
+    };
+    let tags = match p.tags {
+        Some(given) => given,
+        None => {
+            let mut tags = Vec::with_capacity(current.tags.len());
+            for t in &current.tags {
+                tags.push(open_text(&state, t).await?);
+            }
+            tags
+        }
+    };
     let input = CandidateInput {
         name,
         email,
         phone,
-        position: p.position.unwrap_or_else(|| current.position.clone()),
+        position,
         domain: p.domain.unwrap_or_else(|| current.domain.clone()),
         experience_years: parse_years(p.experience_years, current.experience_years)?,
         qualifications,
         source: parse_source(p.source.as_deref(), current.source)?,
-        tags: p.tags.unwrap_or_else(|| current.tags.clone()),
+        tags,
     };
     let actor = auth.actor();
     let committed = state

@@ -654,11 +654,21 @@ pub async fn cancel(
     let reason = optional_body::<CancelRequest>(&body)?
         .unwrap_or_default()
         .reason;
-    let command = InterviewCommand::Cancel {
-        actor: auth.actor(),
-        reason,
-    };
-    run(&state, &auth, &req, id.into_inner(), command).await
+    let id = id.into_inner();
+    in_tenant(&state, &auth, id).await?;
+    let actor = auth.actor();
+    let committed = state
+        .pipeline
+        .cancel_interview(actor, id, reason, &metadata(&req, &actor))
+        .await?;
+    Ok(command_response(
+        StatusCode::OK,
+        committed.version,
+        &InterviewCommandResponse {
+            interview_id: id,
+            version: committed.version,
+        },
+    ))
 }
 
 /// Mark the candidate as a no-show once the scheduled time has come (HR or admin).

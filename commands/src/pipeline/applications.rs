@@ -7,7 +7,8 @@ use chrono::Utc;
 use hireledger_domain::Actor;
 use hireledger_domain::application::{
     Application, ApplicationCommand, ApplicationError, ApplicationEvent, ApplicationSource,
-    ApplicationStatus, JobStatusView, StatusChange, application_id, status_history,
+    ApplicationStatus, JobStatusView, StatusChange, application_id, normalize_reason,
+    status_history,
 };
 use hireledger_domain::candidate::{CandidateError, CandidateStatus};
 use hireledger_domain::job::{JobError, JobStatus};
@@ -111,6 +112,9 @@ impl Pipeline {
         meta: &CommandMetadata,
     ) -> Result<Committed, PipelineError> {
         let (app, _) = self.application(application_id).await?;
+        let candidate_id = app.candidate_id.ok_or(ApplicationError::NotFound)?;
+        let reason = normalize_reason(reason.as_deref())?;
+        let reason = self.seal_about(candidate_id, reason).await?;
         let candidate_assignee = match app.candidate_id {
             Some(cid) => self
                 .candidates
@@ -144,6 +148,9 @@ impl Pipeline {
         meta: &CommandMetadata,
     ) -> Result<Committed, PipelineError> {
         let (app, _) = self.application(application_id).await?;
+        let candidate_id = app.candidate_id.ok_or(ApplicationError::NotFound)?;
+        let reason = normalize_reason(reason.as_deref())?;
+        let reason = self.seal_about(candidate_id, reason).await?;
         let candidate_user_id = match app.candidate_id {
             Some(cid) => self.candidates.load(&cid.to_string()).await?.0.user_id(),
             None => None,
@@ -161,11 +168,12 @@ impl Pipeline {
             .await?)
     }
 
-    /// The status history of an application, oldest first, read from its events in the store.
+    /// The status history of an application, oldest first, read from its events in the store,
+    /// each with its reason opened (`None` once the candidate was erased).
     pub async fn application_history(
         &self,
         application_id: Uuid,
-    ) -> Result<Vec<StatusChange>, PipelineError> {
+    ) -> Result<Vec<(StatusChange, Option<String>)>, PipelineError> {
         let events: Vec<ApplicationEvent> = self
             .applications
             .events(&application_id.to_string())
@@ -173,6 +181,14 @@ impl Pipeline {
         if events.is_empty() {
             return Err(ApplicationError::NotFound.into());
         }
-        Ok(status_history(&events))
+        let mut history = Vec::with_capacity(events.len());
+        for change in status_history(&events) {
+            let reason = match &change.reason {
+                Some(r) => self.open_text(r).await?,
+                None => None,
+            };
+            history.push((change, reason));
+        }
+        Ok(history)
     }
 }

@@ -6,10 +6,12 @@ use super::{Pipeline, PipelineError, acting_company};
 use crate::bus::{CommandMetadata, Committed};
 use hireledger_domain::candidate::{
     AssigneeView, Candidate, CandidateCommand, CandidateError, CandidateProfile, CandidateSource,
-    CandidateStatus,
+    CandidateStatus, normalize_position, normalize_tags,
 };
 use hireledger_domain::user::UserStatus;
-use hireledger_domain::{Actor, EmailAddress, InvalidValue, PersonName, PhoneNumber, Role, Sealed};
+use hireledger_domain::{
+    Actor, EmailAddress, InvalidValue, PersonName, PersonalText, PhoneNumber, Role, Sealed,
+};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -193,11 +195,17 @@ impl Pipeline {
                 Some(q) => Some(seal(q.clone()).await?),
                 None => None,
             },
-            position: input.position.clone(),
+            position: PersonalText::Sealed(seal(normalize_position(&input.position)?).await?),
             domain: input.domain.clone(),
             experience_years: input.experience_years,
             source: input.source,
-            tags: input.tags.clone(),
+            tags: {
+                let mut tags = Vec::with_capacity(input.tags.len());
+                for tag in normalize_tags(&input.tags)? {
+                    tags.push(PersonalText::Sealed(seal(tag).await?));
+                }
+                tags
+            },
         })
     }
 
@@ -382,6 +390,16 @@ impl Pipeline {
                 && same(&self.vault, nv, cv).await?
             {
                 *n = Some(cv.clone());
+            }
+        }
+        // Position and tags: only sealed ones are kept; clear text of version 1.0 is sealed now.
+        let texts = std::iter::once((&mut new.position, &current.position))
+            .chain(new.tags.iter_mut().zip(&current.tags));
+        for (n, c) in texts {
+            if let (PersonalText::Sealed(nv), PersonalText::Sealed(cv)) = (&*n, c)
+                && same(&self.vault, nv, cv).await?
+            {
+                *n = c.clone();
             }
         }
         Ok(())

@@ -10,9 +10,10 @@ use hireledger_domain::application::{ApplicationCommand, ApplicationError, Appli
 use hireledger_domain::candidate::{CandidateError, CandidateStatus};
 use hireledger_domain::interview::{
     ApplicationView, CriterionRating, Interview, InterviewCommand, InterviewError, InterviewKind,
-    InterviewMode, Recommendation, TokenHash, TokenState,
+    InterviewMode, Recommendation, RecordedRating, TokenHash, TokenState, normalize_cancel_reason,
+    normalize_ratings,
 };
-use hireledger_domain::{Actor, Role};
+use hireledger_domain::{Actor, PersonalText, Role};
 use rand::RngCore as _;
 use sha2::{Digest as _, Sha256};
 use uuid::Uuid;
@@ -301,8 +302,27 @@ impl Pipeline {
         Ok((interview_id, committed))
     }
 
-    /// Records the actor's feedback; the notes are about the candidate, so they are sealed under
-    /// the candidate's key (deleting the candidate erases them too).
+    /// Cancels a scheduled interview. The reason can describe the candidate, so it is checked in
+    /// clear, then sealed under the candidate's key (deleting the candidate erases it too).
+    pub async fn cancel_interview(
+        &self,
+        actor: Actor,
+        interview_id: Uuid,
+        reason: Option<String>,
+        meta: &CommandMetadata,
+    ) -> Result<Committed, PipelineError> {
+        let (interview, _) = self.interview(interview_id).await?;
+        let candidate_id = interview.candidate_id().ok_or(InterviewError::NotFound)?;
+        let reason = normalize_cancel_reason(reason.as_deref())?;
+        let command = InterviewCommand::Cancel {
+            actor,
+            reason: self.seal_about(candidate_id, reason).await?,
+        };
+        self.interview_command(interview_id, command, meta).await
+    }
+
+    /// Records the actor's feedback; the notes and the rating criteria are about the candidate, so
+    /// they are sealed under the candidate's key (deleting the candidate erases them too).
     pub async fn submit_feedback(
         &self,
         actor: Actor,
@@ -323,9 +343,17 @@ impl Pipeline {
             }
             Some(n) => Some(self.vault.seal(candidate_id, n).await?),
         };
+        let mut ratings = Vec::new();
+        for r in normalize_ratings(input.ratings)? {
+            let criterion = self.vault.seal(candidate_id, &r.criterion).await?;
+            ratings.push(RecordedRating {
+                criterion: PersonalText::Sealed(criterion),
+                rating: r.rating,
+            });
+        }
         let command = InterviewCommand::SubmitFeedback {
             actor,
-            ratings: input.ratings,
+            ratings,
             notes,
             recommendation: input.recommendation,
             now: Utc::now(),

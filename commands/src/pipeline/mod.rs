@@ -25,13 +25,13 @@ pub use interviews::{
 pub use jobs::CreatedJob;
 
 use crate::bus::{CommandError, EventStore};
-use hireledger_domain::InvalidValue;
 use hireledger_domain::application::{Application, ApplicationError};
 use hireledger_domain::candidate::{Candidate, CandidateError};
 use hireledger_domain::company::{Company, CompanyError, CompanyStatus};
 use hireledger_domain::interview::{Interview, InterviewError};
 use hireledger_domain::job::{Job, JobError};
 use hireledger_domain::user::User;
+use hireledger_domain::{InvalidValue, PersonalText, Sealed};
 use hireledger_infra::vault::{Vault, VaultError};
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -179,6 +179,28 @@ impl Pipeline {
 
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    /// Seals free text about a candidate under their key (a deleted candidate's key is gone:
+    /// [`CandidateError::Deleted`]).
+    async fn seal_about(
+        &self,
+        candidate_id: Uuid,
+        text: Option<String>,
+    ) -> Result<Option<Sealed>, PipelineError> {
+        match text {
+            Some(t) => Ok(Some(self.vault.seal(candidate_id, &t).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Opens free text about a candidate: clear text as it is, sealed text with the vault
+    /// (`None` once the candidate was erased).
+    pub async fn open_text(&self, text: &PersonalText) -> Result<Option<String>, PipelineError> {
+        match text {
+            PersonalText::Clear(t) => Ok(Some(t.clone())),
+            PersonalText::Sealed(s) => Ok(self.vault.open(s).await?),
+        }
     }
 
     pub fn vault(&self) -> &Vault {

@@ -2,7 +2,7 @@ use super::{
     ApplicationCommand, ApplicationError, ApplicationEvent, ApplicationSource, ApplicationStatus,
     JobStatusView, application_id,
 };
-use crate::{Actor, Role};
+use crate::{Actor, PersonalText, Role, Sealed};
 use cqrs_es::Aggregate;
 use cqrs_es::event_sink::EventSink;
 use serde::{Deserialize, Serialize};
@@ -35,18 +35,6 @@ pub struct Application {
     pub source: Option<ApplicationSource>,
 }
 
-/// Trims; blank becomes `None`; more than 1000 characters is refused.
-fn check_reason(reason: Option<String>) -> Result<Option<String>, ApplicationError> {
-    let Some(reason) = reason else {
-        return Ok(None);
-    };
-    let r = reason.trim();
-    if r.chars().count() > 1000 {
-        return Err(ApplicationError::InvalidReason);
-    }
-    Ok((!r.is_empty()).then(|| r.to_owned()))
-}
-
 /// Who may submit an application to a job of `company_id`, from `source`, linked to
 /// `candidate_user_id`.
 fn may_apply(
@@ -73,6 +61,19 @@ fn may_apply(
 }
 
 impl Application {
+    /// A reason must be sealed under this application's candidate's key.
+    fn check_reason(
+        &self,
+        reason: Option<Sealed>,
+    ) -> Result<Option<PersonalText>, ApplicationError> {
+        match reason {
+            Some(sealed) if Some(sealed.subject) != self.candidate_id => {
+                Err(ApplicationError::WrongDataSubject)
+            }
+            other => Ok(other.map(PersonalText::Sealed)),
+        }
+    }
+
     /// The current status of an existing application.
     fn current(&self) -> Result<ApplicationStatus, ApplicationError> {
         self.status.ok_or(ApplicationError::NotFound)
@@ -168,7 +169,7 @@ impl Application {
                 if !allowed_next(from).contains(&to) {
                     return Err(ApplicationError::IllegalTransition { from, to });
                 }
-                let reason = check_reason(reason)?;
+                let reason = self.check_reason(reason)?;
                 if to == ApplicationStatus::Rejected && reason.is_none() {
                     return Err(ApplicationError::ReasonRequired);
                 }
@@ -193,7 +194,9 @@ impl Application {
                             from,
                             to: S::InterviewScheduled,
                             by: actor.user_id(),
-                            reason: Some(format!("interview {interview_id} scheduled")),
+                            reason: Some(PersonalText::Clear(format!(
+                                "interview {interview_id} scheduled"
+                            ))),
                             at,
                         }])
                     }
@@ -222,7 +225,7 @@ impl Application {
                 Ok(vec![E::ApplicationWithdrawn {
                     from,
                     by: actor.user_id(),
-                    reason: check_reason(reason)?,
+                    reason: self.check_reason(reason)?,
                     at,
                 }])
             }

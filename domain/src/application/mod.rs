@@ -43,6 +43,15 @@
 //!
 //! Every transition is an event recording who (`by`), when (`at`) and why (`reason`); the history
 //! is the fold [`status_history`] over the aggregate's events, not separate state.
+//!
+//! # Reasons are the candidate's
+//!
+//! A rejection or withdrawal reason can describe the candidate, so it is personal data: commands
+//! carry it [`Sealed`] under the candidate's key (the command layer trims and checks it first with
+//! [`normalize_reason`]), and a reason sealed for anyone else is refused with
+//! [`ApplicationError::WrongDataSubject`]. Events from version 2.0 record a [`PersonalText`];
+//! version 1.0 recorded clear text, which still reads as [`PersonalText::Clear`], as does the
+//! platform's own note on a scheduled interview.
 
 mod aggregate;
 #[cfg(test)]
@@ -50,7 +59,7 @@ mod tests;
 
 pub use aggregate::{Application, allowed_next};
 
-use crate::Actor;
+use crate::{Actor, PersonalText, Sealed};
 use chrono::{DateTime, Utc};
 use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
@@ -162,7 +171,8 @@ pub enum ApplicationCommand {
     ChangeStatus {
         actor: Actor,
         to: ApplicationStatus,
-        reason: Option<String>,
+        /// Sealed under the candidate's key, after [`normalize_reason`].
+        reason: Option<Sealed>,
         at: DateTime<Utc>,
         /// The employee the candidate is assigned to, looked up by the command layer.
         candidate_assignee: Option<Uuid>,
@@ -178,12 +188,26 @@ pub enum ApplicationCommand {
     Withdraw {
         actor: Actor,
         candidate_user_id: Option<Uuid>,
-        reason: Option<String>,
+        /// Sealed under the candidate's key, after [`normalize_reason`].
+        reason: Option<Sealed>,
         at: DateTime<Utc>,
     },
 }
 
-/// Reasons are trimmed; a blank reason is recorded as `None`.
+/// Trims a reason; blank becomes `None`; more than 1000 characters is
+/// [`ApplicationError::InvalidReason`]. The command layer runs it before sealing.
+pub fn normalize_reason(reason: Option<&str>) -> Result<Option<String>, ApplicationError> {
+    let Some(reason) = reason else {
+        return Ok(None);
+    };
+    let r = reason.trim();
+    if r.chars().count() > 1000 {
+        return Err(ApplicationError::InvalidReason);
+    }
+    Ok((!r.is_empty()).then(|| r.to_owned()))
+}
+
+/// Reasons are sealed under the candidate's key (version 2.0; see the module docs).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ApplicationEvent {
     ApplicationSubmitted {
@@ -200,13 +224,13 @@ pub enum ApplicationEvent {
         from: ApplicationStatus,
         to: ApplicationStatus,
         by: Option<Uuid>,
-        reason: Option<String>,
+        reason: Option<PersonalText>,
         at: DateTime<Utc>,
     },
     ApplicationWithdrawn {
         from: ApplicationStatus,
         by: Option<Uuid>,
-        reason: Option<String>,
+        reason: Option<PersonalText>,
         at: DateTime<Utc>,
     },
 }
@@ -222,7 +246,11 @@ impl DomainEvent for ApplicationEvent {
     }
 
     fn event_version(&self) -> String {
-        "1.0".to_owned()
+        match self {
+            Self::ApplicationSubmitted { .. } => "1.0",
+            Self::ApplicationStatusChanged { .. } | Self::ApplicationWithdrawn { .. } => "2.0",
+        }
+        .to_owned()
     }
 }
 
@@ -232,7 +260,7 @@ pub struct StatusChange {
     pub from: Option<ApplicationStatus>,
     pub to: ApplicationStatus,
     pub by: Option<Uuid>,
-    pub reason: Option<String>,
+    pub reason: Option<PersonalText>,
     pub at: DateTime<Utc>,
 }
 
@@ -308,4 +336,8 @@ pub enum ApplicationError {
     InvalidReason,
     #[error("applications are withdrawn with the withdraw command")]
     UseWithdraw,
+    /// A reason must be sealed with the candidate's own key, or deleting the candidate would not
+    /// erase it.
+    #[error("reason sealed for another data subject")]
+    WrongDataSubject,
 }

@@ -3,9 +3,9 @@
 use super::{
     Application, ApplicationCommand as C, ApplicationError as Error, ApplicationEvent as E,
     ApplicationSource as Src, ApplicationStatus as S, JobStatusView as J, StatusChange,
-    allowed_next, application_id, status_history,
+    allowed_next, application_id, normalize_reason, status_history,
 };
-use crate::{Actor, Role};
+use crate::{Actor, PersonalText, Role, Sealed};
 use chrono::{DateTime, Utc};
 use cqrs_es::DomainEvent;
 use cqrs_es::test::{AggregateTestExecutor, TestFramework};
@@ -123,6 +123,20 @@ fn apply_to(id: Uuid, job_status: J) -> C {
     apply_as(candidate(), portal, link, id, job_status)
 }
 
+/// What the command layer makes of a reason: sealed under the candidate's key (the domain never
+/// opens it, so the "ciphertext" here is the text itself).
+fn seal(reason: &str) -> Sealed {
+    Sealed {
+        subject: CANDIDATE,
+        ct: reason.to_owned(),
+    }
+}
+
+/// A reason as an event records it.
+fn recorded(reason: Option<&str>) -> Option<PersonalText> {
+    reason.map(|r| PersonalText::Sealed(seal(r)))
+}
+
 fn change(actor: Actor, to: S, reason: Option<&str>) -> C {
     change_assigned(actor, to, reason, None)
 }
@@ -132,7 +146,7 @@ fn change_assigned(actor: Actor, to: S, reason: Option<&str>, assignee: Option<U
     C::ChangeStatus {
         actor,
         to,
-        reason: reason.map(Into::into),
+        reason: reason.map(seal),
         at: at(),
         candidate_assignee: assignee,
     }
@@ -150,7 +164,7 @@ fn withdraw(actor: Actor, reason: Option<&str>) -> C {
     C::Withdraw {
         actor,
         candidate_user_id: None,
-        reason: reason.map(Into::into),
+        reason: reason.map(seal),
         at: at(),
     }
 }
@@ -173,7 +187,7 @@ fn changed(from: S, to: S, by: Option<Uuid>, reason: Option<&str>) -> E {
         from,
         to,
         by,
-        reason: reason.map(Into::into),
+        reason: recorded(reason),
         at: at(),
     }
 }
@@ -182,7 +196,7 @@ fn withdrawn(from: S, by: Option<Uuid>, reason: Option<&str>) -> E {
     E::ApplicationWithdrawn {
         from,
         by,
-        reason: reason.map(Into::into),
+        reason: recorded(reason),
         at: at(),
     }
 }
@@ -247,7 +261,7 @@ fn commands_on_an_unknown_application_are_not_found() {
 type Recorded = Result<Option<String>, Error>;
 
 /// Reasons as sent, and what is recorded: the trimmed reason, `None` when absent or blank, or
-/// the refusal of a reason over 1000 characters.
+/// the refusal of a reason over 1000 characters ([`normalize_reason`], then sealed).
 fn reason_cases() -> Vec<(Option<String>, Recorded)> {
     let long = || Err(Error::InvalidReason);
     vec![
@@ -277,7 +291,7 @@ fn status_history_is_read_from_the_events() {
         from,
         to,
         by,
-        reason: reason.map(Into::into),
+        reason: recorded(reason),
         at: at(),
     };
     let hr = Some(HR_ID);
@@ -303,7 +317,8 @@ fn event_types_and_versions_are_stable() {
         "ApplicationWithdrawn",
     ];
     assert_eq!(types, expected);
-    assert!(events.iter().all(|e| e.event_version() == "1.0"));
+    let versions: Vec<_> = events.iter().map(DomainEvent::event_version).collect();
+    assert_eq!(versions, ["1.0", "2.0", "2.0"]);
 }
 
 #[test]
@@ -316,4 +331,39 @@ fn status_names_are_stable_and_round_trip() {
         assert_eq!(serde_json::to_value(status).expect("serializes"), name);
     }
     assert_eq!(S::parse("applied"), None);
+}
+
+#[test]
+fn reasons_sealed_for_anyone_but_the_candidate_are_refused() {
+    let stranger = Sealed {
+        subject: Uuid::from_u128(0xBAD),
+        ct: "not a fit".into(),
+    };
+    let reject = C::ChangeStatus {
+        actor: hr(COMPANY),
+        to: S::Rejected,
+        reason: Some(stranger.clone()),
+        at: at(),
+        candidate_assignee: None,
+    };
+    refused(history(S::Applied), reject, Error::WrongDataSubject);
+    let leave = C::Withdraw {
+        actor: candidate(),
+        candidate_user_id: None,
+        reason: Some(stranger),
+        at: at(),
+    };
+    refused(history(S::Applied), leave, Error::WrongDataSubject);
+}
+
+#[test]
+fn reasons_recorded_in_clear_by_version_1_still_read() {
+    let v1 = serde_json::json!({"ApplicationStatusChanged": {
+        "from": "APPLIED", "to": "REJECTED", "by": null, "reason": "not a fit",
+        "at": "2023-11-14T22:13:20Z"}});
+    let event: E = serde_json::from_value(v1).expect("a version 1.0 event reads");
+    let E::ApplicationStatusChanged { reason, .. } = event else {
+        panic!("wrong event");
+    };
+    assert_eq!(reason, Some(PersonalText::Clear("not a fit".into())));
 }

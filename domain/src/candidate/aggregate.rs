@@ -2,7 +2,7 @@ use super::{
     AssigneeView, CandidateCommand, CandidateError, CandidateEvent, CandidateProfile,
     CandidateStatus,
 };
-use crate::{Actor, InvalidValue, Role};
+use crate::{Actor, InvalidValue, PersonalText, Role};
 use cqrs_es::Aggregate;
 use cqrs_es::event_sink::EventSink;
 use serde::{Deserialize, Serialize};
@@ -46,10 +46,24 @@ fn text(field: &'static str, raw: &str, min: usize, max: usize) -> Result<String
     Ok(s.to_owned())
 }
 
-fn check_tags(tags: Vec<String>) -> Result<Vec<String>, InvalidValue> {
-    if tags.len() > MAX_TAGS {
+/// Trims the position and checks it: at most 200 chars, no control characters. The command layer
+/// runs it before sealing the position under the candidate's key.
+pub fn normalize_position(raw: &str) -> Result<String, InvalidValue> {
+    text("position", raw, 0, 200)
+}
+
+fn check_tag_count(n: usize) -> Result<(), InvalidValue> {
+    if n > MAX_TAGS {
         return Err(invalid("tags", "too_many"));
     }
+    Ok(())
+}
+
+/// Trims the tags and checks them: at most 20, each 1–50 chars without control characters,
+/// unique case-insensitively (case kept). The command layer runs it before sealing each tag under
+/// the candidate's key.
+pub fn normalize_tags(tags: &[String]) -> Result<Vec<String>, InvalidValue> {
+    check_tag_count(tags.len())?;
     let mut seen = HashSet::new();
     tags.iter()
         .map(|t| {
@@ -62,26 +76,30 @@ fn check_tags(tags: Vec<String>) -> Result<Vec<String>, InvalidValue> {
         .collect()
 }
 
-/// Every sealed value must be sealed under `subject` (the candidate's own key).
+/// Every sealed value must be sealed under `subject` (the candidate's own key); position and
+/// tags too, which commands never carry in clear.
 fn check_subject(p: &CandidateProfile, subject: Uuid) -> Result<(), CandidateError> {
     let sealed = [Some(&p.name), Some(&p.email), p.phone.as_ref()];
     let all = sealed.into_iter().chain([p.qualifications.as_ref()]);
-    if all.flatten().all(|s| s.subject == subject) {
+    let texts = std::iter::once(&p.position).chain(&p.tags);
+    let mine = |t: &PersonalText| t.sealed().is_some_and(|s| s.subject == subject);
+    if all.flatten().all(|s| s.subject == subject) && texts.into_iter().all(mine) {
         Ok(())
     } else {
         Err(CandidateError::WrongDataSubject)
     }
 }
 
-/// Validates and normalizes the clear fields; sealed ones pass through.
+/// Validates and normalizes the clear fields; sealed ones pass through (their clear form was
+/// checked by [`normalize_position`] and [`normalize_tags`]; only the number of tags is checked
+/// again here).
 fn check_profile(p: CandidateProfile) -> Result<CandidateProfile, InvalidValue> {
     if p.experience_years > MAX_EXPERIENCE_YEARS {
         return Err(invalid("experience_years", "out_of_range"));
     }
+    check_tag_count(p.tags.len())?;
     Ok(CandidateProfile {
-        position: text("position", &p.position, 0, 200)?,
         domain: text("domain", &p.domain, 0, 200)?,
-        tags: check_tags(p.tags)?,
         ..p
     })
 }

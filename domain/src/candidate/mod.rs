@@ -11,9 +11,15 @@
 //!   deletion, so it is refused with [`CandidateError::WrongDataSubject`]. `qualifications` is a
 //!   sealed JSON list: free-form CVs and certificates say too much about a person to go clear;
 //!   the domain treats it as opaque.
+//! - `position` and `tags` are free text that can describe the person, so they are sealed too
+//!   (from version 2.0 of `CandidateCreated`/`CandidateUpdated`): each a [`PersonalText`] sealed
+//!   under the candidate's key. The command layer checks and trims them in clear first
+//!   ([`normalize_position`], [`normalize_tags`]); the aggregate refuses clear or foreign ones
+//!   with [`CandidateError::WrongDataSubject`]. Version 1.0 recorded them in clear; they read as
+//!   [`PersonalText::Clear`]. Read models keep the opened values for filtering and delete them
+//!   with the candidate.
 //! - The rest of [`CandidateProfile`] stays clear because it describes the pool, not the person,
-//!   and read models filter on it: `position`, `domain` (field of work), `experience_years`,
-//!   `source` and `tags`. Tags are free text; the API must not invite personal data into them.
+//!   and read models filter on it: `domain` (field of work), `experience_years` and `source`.
 //! - Commands carry plain data; the aggregate validates and normalizes the clear fields (trims)
 //!   and the events record the normalized form. Refusals of input are
 //!   [`CandidateError::Invalid`] with the stable `field`/`reason` words of [`InvalidValue`].
@@ -37,9 +43,9 @@ mod aggregate;
 #[cfg(test)]
 mod tests;
 
-pub use aggregate::Candidate;
+pub use aggregate::{Candidate, normalize_position, normalize_tags};
 
-use crate::{Actor, InvalidValue, Role, Sealed};
+use crate::{Actor, InvalidValue, PersonalText, Role, Sealed};
 use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -101,9 +107,9 @@ impl CandidateSource {
     }
 }
 
-/// Everything known about a candidate. The [`Sealed`] fields are personal data under the
-/// candidate's key; the rest is clear. Limits: `position` and `domain` up to 200 chars;
-/// `experience_years` 0–70; at most 20 tags of 1–50 chars, unique case-insensitively.
+/// Everything known about a candidate. The [`Sealed`] and [`PersonalText`] fields are personal
+/// data under the candidate's key; the rest is clear. Limits: `position` and `domain` up to 200
+/// chars; `experience_years` 0–70; at most 20 tags of 1–50 chars, unique case-insensitively.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CandidateProfile {
     pub name: Sealed,
@@ -111,12 +117,14 @@ pub struct CandidateProfile {
     pub phone: Option<Sealed>,
     /// A sealed JSON list; opaque to the domain.
     pub qualifications: Option<Sealed>,
-    pub position: String,
+    /// Sealed (clear in version 1.0 events).
+    pub position: PersonalText,
     /// Field of work.
     pub domain: String,
     pub experience_years: u8,
     pub source: CandidateSource,
-    pub tags: Vec<String>,
+    /// Each tag sealed on its own (clear in version 1.0 events).
+    pub tags: Vec<PersonalText>,
 }
 
 /// The would-be assignee's account as the command layer found it.
@@ -202,7 +210,11 @@ impl DomainEvent for CandidateEvent {
     }
 
     fn event_version(&self) -> String {
-        "1.0".to_owned()
+        match self {
+            Self::CandidateCreated { .. } | Self::CandidateUpdated { .. } => "2.0",
+            _ => "1.0",
+        }
+        .to_owned()
     }
 }
 

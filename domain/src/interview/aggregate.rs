@@ -2,7 +2,7 @@ use super::{
     CriterionRating, InterviewCommand, InterviewError, InterviewEvent, InterviewKind,
     InterviewMode, InterviewStatus, TokenHash, TokenState,
 };
-use crate::{Actor, InvalidValue, Role};
+use crate::{Actor, InvalidValue, PersonalText, Role, Sealed};
 use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
 use cqrs_es::event_sink::EventSink;
@@ -82,8 +82,9 @@ fn check_interviewers(mode: InterviewMode, interviewers: &[Uuid]) -> Result<(), 
     Ok(())
 }
 
-/// Trims; blank becomes `None`; more than 1000 characters is refused.
-fn check_reason(reason: Option<String>) -> Result<Option<String>, InvalidValue> {
+/// Trims a cancellation reason; blank becomes `None`; more than 1000 characters is refused. The
+/// command layer runs it before sealing the reason under the candidate's key.
+pub fn normalize_cancel_reason(reason: Option<&str>) -> Result<Option<String>, InvalidValue> {
     let Some(reason) = reason else {
         return Ok(None);
     };
@@ -94,13 +95,23 @@ fn check_reason(reason: Option<String>) -> Result<Option<String>, InvalidValue> 
     Ok((!r.is_empty()).then(|| r.to_owned()))
 }
 
-fn check_ratings(ratings: Vec<CriterionRating>) -> Result<Vec<CriterionRating>, InvalidValue> {
-    if ratings.is_empty() {
+/// 1–20 ratings, each 1–5.
+fn check_rating_count(n: usize) -> Result<(), InvalidValue> {
+    if n == 0 {
         return Err(invalid("ratings", "empty"));
     }
-    if ratings.len() > MAX_RATINGS {
+    if n > MAX_RATINGS {
         return Err(invalid("ratings", "too_many"));
     }
+    Ok(())
+}
+
+/// Checks clear ratings and trims their criteria (see [`CriterionRating`]). The command layer
+/// runs it before sealing each criterion under the candidate's key.
+pub fn normalize_ratings(
+    ratings: Vec<CriterionRating>,
+) -> Result<Vec<CriterionRating>, InvalidValue> {
+    check_rating_count(ratings.len())?;
     let mut seen = HashSet::new();
     ratings
         .into_iter()
@@ -131,6 +142,16 @@ fn check_ratings(ratings: Vec<CriterionRating>) -> Result<Vec<CriterionRating>, 
 }
 
 impl Interview {
+    /// A sealed value must be sealed under this interview's candidate's key.
+    fn check_sealed(&self, value: Option<Sealed>) -> Result<Option<Sealed>, InterviewError> {
+        match value {
+            Some(s) if Some(s.subject) != self.candidate_id => {
+                Err(InterviewError::WrongDataSubject)
+            }
+            other => Ok(other),
+        }
+    }
+
     pub fn id(&self) -> Option<Uuid> {
         self.id
     }
@@ -374,7 +395,7 @@ impl Interview {
                 self.require_scheduled()?;
                 Ok(E::InterviewCancelled {
                     cancelled_by: actor.user_id(),
-                    reason: check_reason(reason)?,
+                    reason: self.check_sealed(reason)?.map(PersonalText::Sealed),
                 })
             }
             C::MarkNoShow { actor, now } => {
@@ -447,13 +468,19 @@ impl Interview {
                 if self.feedback_from.contains(&interviewer_id) {
                     return Err(Error::FeedbackAlreadySubmitted);
                 }
-                let ratings = check_ratings(ratings)?;
-                if notes
-                    .as_ref()
-                    .is_some_and(|n| Some(n.subject) != self.candidate_id)
-                {
+                check_rating_count(ratings.len())?;
+                if ratings.iter().any(|r| !RATINGS.contains(&r.rating)) {
+                    return Err(invalid("rating", "out_of_range").into());
+                }
+                // Every criterion sealed under the candidate's key: clear text never comes in.
+                let mine = |t: &PersonalText| {
+                    t.sealed()
+                        .is_some_and(|s| Some(s.subject) == self.candidate_id)
+                };
+                if !ratings.iter().all(|r| mine(&r.criterion)) {
                     return Err(Error::WrongDataSubject);
                 }
+                let notes = self.check_sealed(notes)?;
                 Ok(E::FeedbackSubmitted {
                     interviewer_id,
                     ratings,

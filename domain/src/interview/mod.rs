@@ -46,7 +46,11 @@
 //!   the platform, not a platform admin); one feedback per person, once the interview is
 //!   COMPLETED (also after the results were released). The notes are about the candidate, so
 //!   they arrive sealed under the candidate's key ([`Sealed`] subject = `candidate_id`) and
-//!   vanish with the candidate's erasure.
+//!   vanish with the candidate's erasure. So do the rating criteria and a cancellation reason,
+//!   free text that can describe the candidate: the command layer checks them in clear
+//!   ([`normalize_ratings`], [`normalize_cancel_reason`]) and seals them; the aggregate refuses
+//!   anything else with [`InterviewError::WrongDataSubject`]. Version 1.0 of `InterviewCancelled`
+//!   and `FeedbackSubmitted` recorded them in clear; they read as [`PersonalText::Clear`].
 //!
 //! Every command but `Schedule` on an interview that does not exist is
 //! [`InterviewError::NotFound`]; who may act is checked before the interview's state.
@@ -55,9 +59,9 @@ mod aggregate;
 #[cfg(test)]
 mod tests;
 
-pub use aggregate::Interview;
+pub use aggregate::{Interview, normalize_cancel_reason, normalize_ratings};
 
-use crate::{Actor, InvalidValue, Sealed};
+use crate::{Actor, InvalidValue, PersonalText, Sealed};
 use chrono::{DateTime, Utc};
 use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
@@ -251,6 +255,15 @@ pub struct CriterionRating {
     pub rating: u8,
 }
 
+/// One criterion's rating as commands carry it and events record it: the criterion (checked by
+/// [`normalize_ratings`] first) sealed under the candidate's key. Version 1.0 of
+/// `FeedbackSubmitted` recorded clear criteria, which read as [`PersonalText::Clear`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordedRating {
+    pub criterion: PersonalText,
+    pub rating: u8,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum InterviewCommand {
     /// Round 1–20; duration 5–480 minutes; at most 10 distinct interviewers. AI: `token_hash`
@@ -278,10 +291,10 @@ pub enum InterviewCommand {
         expires_at: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     },
-    /// `reason`: trimmed, at most 1000 chars, blank recorded as `None`.
+    /// `reason`: [`normalize_cancel_reason`], then sealed under the candidate's key.
     Cancel {
         actor: Actor,
-        reason: Option<String>,
+        reason: Option<Sealed>,
     },
     /// Once the scheduled time has come.
     MarkNoShow {
@@ -299,10 +312,11 @@ pub enum InterviewCommand {
         actor: Actor,
         now: DateTime<Utc>,
     },
-    /// 1–20 ratings; `notes` sealed under the candidate's key.
+    /// 1–20 ratings ([`normalize_ratings`]); criteria and `notes` sealed under the candidate's
+    /// key.
     SubmitFeedback {
         actor: Actor,
-        ratings: Vec<CriterionRating>,
+        ratings: Vec<RecordedRating>,
         notes: Option<Sealed>,
         recommendation: Recommendation,
         now: DateTime<Utc>,
@@ -339,9 +353,10 @@ pub enum InterviewEvent {
         duration_mins: u16,
         expires_at: Option<DateTime<Utc>>,
     },
+    /// Version 2.0: the reason sealed under the candidate's key (clear in 1.0).
     InterviewCancelled {
         cancelled_by: Option<Uuid>,
-        reason: Option<String>,
+        reason: Option<PersonalText>,
     },
     InterviewMarkedNoShow {
         marked_by: Option<Uuid>,
@@ -353,10 +368,10 @@ pub enum InterviewEvent {
         completed_by: Option<Uuid>,
         completed_at: DateTime<Utc>,
     },
-    /// Ratings with trimmed criteria; `notes` sealed under the candidate's key.
+    /// Version 2.0: criteria and `notes` sealed under the candidate's key (criteria clear in 1.0).
     FeedbackSubmitted {
         interviewer_id: Uuid,
-        ratings: Vec<CriterionRating>,
+        ratings: Vec<RecordedRating>,
         notes: Option<Sealed>,
         recommendation: Recommendation,
         submitted_at: DateTime<Utc>,
@@ -382,7 +397,11 @@ impl DomainEvent for InterviewEvent {
     }
 
     fn event_version(&self) -> String {
-        "1.0".to_owned()
+        match self {
+            Self::InterviewCancelled { .. } | Self::FeedbackSubmitted { .. } => "2.0",
+            _ => "1.0",
+        }
+        .to_owned()
     }
 }
 

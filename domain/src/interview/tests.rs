@@ -4,9 +4,10 @@
 use super::{
     ApplicationView, CriterionRating, Interview, InterviewCommand as C, InterviewError as Error,
     InterviewEvent as E, InterviewKind, InterviewMode as Mode, InterviewStatus as S,
-    Recommendation, TokenHash, TokenState,
+    Recommendation, RecordedRating, TokenHash, TokenState, normalize_cancel_reason,
+    normalize_ratings,
 };
-use crate::{Actor, InvalidValue, Role, Sealed};
+use crate::{Actor, InvalidValue, PersonalText, Role, Sealed};
 use chrono::{DateTime, TimeDelta, Utc};
 use cqrs_es::test::{AggregateTestExecutor, TestFramework};
 use cqrs_es::{Aggregate, DomainEvent};
@@ -305,10 +306,30 @@ fn sealed(subject: Uuid) -> Sealed {
     }
 }
 
+/// What the command layer makes of clear text about the candidate: sealed under their key (the
+/// domain never opens it, so the "ciphertext" here is the text itself).
+fn seal_text(text: &str) -> Sealed {
+    Sealed {
+        subject: CANDIDATE,
+        ct: text.to_owned(),
+    }
+}
+
+/// Ratings as commands carry them and events record them: each criterion sealed as is.
+fn sealed_ratings(ratings: Vec<CriterionRating>) -> Vec<RecordedRating> {
+    ratings
+        .into_iter()
+        .map(|r| RecordedRating {
+            criterion: PersonalText::Sealed(seal_text(&r.criterion)),
+            rating: r.rating,
+        })
+        .collect()
+}
+
 fn feedback(actor: Actor, ratings: Vec<CriterionRating>, notes: Option<Sealed>) -> C {
     C::SubmitFeedback {
         actor,
-        ratings,
+        ratings: sealed_ratings(ratings),
         notes,
         recommendation: Recommendation::Hire,
         now: mins(200),
@@ -391,7 +412,7 @@ fn aggregate_type_event_types_and_versions_are_fixed() {
         (
             E::FeedbackSubmitted {
                 interviewer_id: IV_EMP,
-                ratings: vec![rating("Rust", 5)],
+                ratings: sealed_ratings(vec![rating("Rust", 5)]),
                 notes: Some(sealed(CANDIDATE)),
                 recommendation: Recommendation::StrongHire,
                 submitted_at: now(),
@@ -405,7 +426,11 @@ fn aggregate_type_event_types_and_versions_are_fixed() {
     ];
     for (event, name) in events {
         assert_eq!(event.event_type(), name);
-        assert_eq!(event.event_version(), "1.0");
+        let version = match name {
+            "InterviewCancelled" | "FeedbackSubmitted" => "2.0",
+            _ => "1.0",
+        };
+        assert_eq!(event.event_version(), version, "{name}");
         let json = serde_json::to_string(&event).expect("serializes");
         let back: E = serde_json::from_str(&json).expect("deserializes");
         assert_eq!(back, event);

@@ -3,12 +3,12 @@
 //! An application whose candidate was deleted has no row: its later events change nothing (the
 //! runner has already checked their sequence, so a missing row can only mean a deletion).
 
-use super::{candidate_deleted, wire};
+use super::{PipelineProjector, candidate_deleted, wire};
 use crate::envelope::Envelope;
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use hireledger_schemas::ApplicationEventV1;
-use hireledger_schemas::application::ApplicationStatusV1;
+use hireledger_schemas::application::{ApplicationStatusV1, ApplicationSubmittedV1};
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
@@ -69,60 +69,72 @@ async fn transition(
     Ok(())
 }
 
-pub(super) async fn apply(
-    tx: &mut Transaction<'_, Postgres>,
-    env: &Envelope,
-    event: &ApplicationEventV1,
-) -> anyhow::Result<()> {
-    let id = env.aggregate_id;
-    match event {
-        ApplicationEventV1::ApplicationSubmitted(e) => {
-            anyhow::ensure!(
-                e.application_id == id,
-                "application_id differs from the subject {id}"
-            );
-            if candidate_deleted(tx, e.candidate_id).await? {
-                return Ok(());
+impl PipelineProjector {
+    pub(super) async fn apply_application(
+        &self,
+        tx: &mut Transaction<'_, Postgres>,
+        env: &Envelope,
+        event: &ApplicationEventV1,
+    ) -> anyhow::Result<()> {
+        match event {
+            ApplicationEventV1::ApplicationStatusChanged(e) => {
+                let reason = self.open_text_opt(e.reason.as_ref()).await?;
+                transition(tx, env, e.from, &wire(&e.to)?, reason.as_deref(), e.at).await
             }
-            sqlx::query(
-                "INSERT INTO rm_applications (application_id, company_id, job_id, candidate_id,
-                     candidate_user_id, status, source, applied_at, status_changed_at, updated_at,
-                     version)
-                 VALUES ($1, $2, $3, $4, $5, 'APPLIED', $6, $7, $7, $8, $9)",
-            )
-            .bind(id)
-            .bind(e.company_id)
-            .bind(e.job_id)
-            .bind(e.candidate_id)
-            .bind(e.candidate_user_id)
-            .bind(wire(&e.source)?)
-            .bind(e.at)
-            .bind(env.recorded_at)
-            .bind(env.sequence)
-            .execute(&mut **tx)
-            .await
-            .context("inserting the application")?;
-            sqlx::query(
-                "INSERT INTO rm_application_transitions (application_id, sequence, company_id,
-                     job_id, candidate_id, from_status, to_status, at)
-                 VALUES ($1, $2, $3, $4, $5, NULL, 'APPLIED', $6)",
-            )
-            .bind(id)
-            .bind(env.sequence)
-            .bind(e.company_id)
-            .bind(e.job_id)
-            .bind(e.candidate_id)
-            .bind(e.at)
-            .execute(&mut **tx)
-            .await
-            .context("recording the submission")?;
-            Ok(())
-        }
-        ApplicationEventV1::ApplicationStatusChanged(e) => {
-            transition(tx, env, e.from, &wire(&e.to)?, e.reason.as_deref(), e.at).await
-        }
-        ApplicationEventV1::ApplicationWithdrawn(e) => {
-            transition(tx, env, e.from, "WITHDRAWN", e.reason.as_deref(), e.at).await
+            ApplicationEventV1::ApplicationWithdrawn(e) => {
+                let reason = self.open_text_opt(e.reason.as_ref()).await?;
+                transition(tx, env, e.from, "WITHDRAWN", reason.as_deref(), e.at).await
+            }
+            ApplicationEventV1::ApplicationSubmitted(e) => submitted(tx, env, e).await,
         }
     }
+}
+
+/// Inserts the application and its first transition (nothing for a deleted candidate).
+async fn submitted(
+    tx: &mut Transaction<'_, Postgres>,
+    env: &Envelope,
+    e: &ApplicationSubmittedV1,
+) -> anyhow::Result<()> {
+    let id = env.aggregate_id;
+    anyhow::ensure!(
+        e.application_id == id,
+        "application_id differs from the subject {id}"
+    );
+    if candidate_deleted(tx, e.candidate_id).await? {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO rm_applications (application_id, company_id, job_id, candidate_id,
+             candidate_user_id, status, source, applied_at, status_changed_at, updated_at,
+             version)
+         VALUES ($1, $2, $3, $4, $5, 'APPLIED', $6, $7, $7, $8, $9)",
+    )
+    .bind(id)
+    .bind(e.company_id)
+    .bind(e.job_id)
+    .bind(e.candidate_id)
+    .bind(e.candidate_user_id)
+    .bind(wire(&e.source)?)
+    .bind(e.at)
+    .bind(env.recorded_at)
+    .bind(env.sequence)
+    .execute(&mut **tx)
+    .await
+    .context("inserting the application")?;
+    sqlx::query(
+        "INSERT INTO rm_application_transitions (application_id, sequence, company_id,
+             job_id, candidate_id, from_status, to_status, at)
+         VALUES ($1, $2, $3, $4, $5, NULL, 'APPLIED', $6)",
+    )
+    .bind(id)
+    .bind(env.sequence)
+    .bind(e.company_id)
+    .bind(e.job_id)
+    .bind(e.candidate_id)
+    .bind(e.at)
+    .execute(&mut **tx)
+    .await
+    .context("recording the submission")?;
+    Ok(())
 }

@@ -5,7 +5,7 @@ use super::{PipelineProjector, candidate_deleted, lock_candidate, one_row, wire}
 use crate::envelope::Envelope;
 use anyhow::Context as _;
 use hireledger_schemas::CandidateEventV1;
-use hireledger_schemas::candidate::CandidateProfileV1;
+use hireledger_schemas::candidate::CandidateProfileV2;
 use sqlx::{Postgres, Transaction};
 
 /// The profile's columns, personal values opened (NULL once the key is gone).
@@ -14,11 +14,15 @@ struct Columns {
     email: Option<String>,
     phone: Option<String>,
     qualifications: Option<serde_json::Value>,
+    /// Empty once the key is gone.
+    position: String,
+    /// The tags that could be opened.
+    tags: Vec<String>,
     source: String,
 }
 
 impl PipelineProjector {
-    async fn columns(&self, p: &CandidateProfileV1) -> anyhow::Result<Columns> {
+    async fn columns(&self, p: &CandidateProfileV2) -> anyhow::Result<Columns> {
         let qualifications = match self.open_opt(p.qualifications.as_ref()).await? {
             Some(json) => Some(
                 serde_json::from_str(&json).context("qualifications are not a JSON document")?,
@@ -30,6 +34,14 @@ impl PipelineProjector {
             email: self.open(&p.email).await?,
             phone: self.open_opt(p.phone.as_ref()).await?,
             qualifications,
+            position: self.open_text(&p.position).await?.unwrap_or_default(),
+            tags: {
+                let mut tags = Vec::with_capacity(p.tags.len());
+                for t in &p.tags {
+                    tags.extend(self.open_text(t).await?);
+                }
+                tags
+            },
             source: wire(&p.source)?,
         })
     }
@@ -67,11 +79,11 @@ impl PipelineProjector {
                 .bind(c.email)
                 .bind(c.phone)
                 .bind(c.qualifications)
-                .bind(&e.profile.position)
+                .bind(&c.position)
                 .bind(&e.profile.domain)
                 .bind(i16::from(e.profile.experience_years))
                 .bind(c.source)
-                .bind(&e.profile.tags)
+                .bind(&c.tags)
                 .bind(e.user_id)
                 .bind(e.import_id)
                 .bind(e.created_by)
@@ -95,11 +107,11 @@ impl PipelineProjector {
                 .bind(c.email)
                 .bind(c.phone)
                 .bind(c.qualifications)
-                .bind(&e.profile.position)
+                .bind(&c.position)
                 .bind(&e.profile.domain)
                 .bind(i16::from(e.profile.experience_years))
                 .bind(c.source)
-                .bind(&e.profile.tags)
+                .bind(&c.tags)
                 .bind(env.recorded_at)
                 .bind(env.sequence)
                 .execute(&mut **tx)

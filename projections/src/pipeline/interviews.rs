@@ -78,12 +78,15 @@ impl PipelineProjector {
                 i32::from(e.duration_mins),
                 e.expires_at
             ),
-            InterviewEventV1::InterviewCancelled(e) => update!(
-                tx,
-                env,
-                "status = 'CANCELLED', status_reason = $4",
-                e.reason.as_deref()
-            ),
+            InterviewEventV1::InterviewCancelled(e) => {
+                let reason = self.open_text_opt(e.reason.as_ref()).await?;
+                update!(
+                    tx,
+                    env,
+                    "status = 'CANCELLED', status_reason = $4",
+                    reason.as_deref()
+                )
+            }
             InterviewEventV1::InterviewMarkedNoShow(_) => update!(tx, env, "status = 'NO_SHOW'"),
             InterviewEventV1::InterviewStarted(e) => update!(
                 tx,
@@ -119,7 +122,20 @@ impl PipelineProjector {
                 } else {
                     self.open_opt(e.notes.as_ref()).await?
                 };
-                let ratings = serde_json::to_value(&e.ratings)?;
+                // Criteria opened (`[{criterion, rating}]`); one that cannot be opened any more is
+                // left out.
+                let mut ratings = Vec::with_capacity(e.ratings.len());
+                if !gone {
+                    for r in &e.ratings {
+                        if let Some(criterion) = self.open_text(&r.criterion).await? {
+                            ratings.push(serde_json::json!({
+                                "criterion": criterion,
+                                "rating": r.rating,
+                            }));
+                        }
+                    }
+                }
+                let ratings = serde_json::Value::Array(ratings);
                 sqlx::query(
                     "INSERT INTO rm_interview_feedback (interview_id, interviewer_id, company_id,
                          candidate_id, ratings, notes, recommendation, submitted_at)

@@ -11,9 +11,13 @@
 //!   only) write nothing for that candidate. The tombstone check and the rows written after it
 //!   serialise with the deletion through a transaction advisory lock on the candidate
 //!   ([`lock_candidate`]), so instances racing on other topics leave no orphan row.
-//! - **Personal values** (candidate name, e-mail, phone, qualifications, feedback notes) arrive
-//!   sealed and are opened with the [`Vault`]; a destroyed key opens as `NULL`, so a rebuild after
-//!   a deletion never brings the data back.
+//! - **Personal values** (candidate name, e-mail, phone, qualifications, feedback notes) and free
+//!   text that can describe the candidate (position, tags, rejection/withdrawal and cancellation
+//!   reasons, rating criteria) arrive sealed and are opened with the [`Vault`]; a destroyed key
+//!   opens as `NULL` (a tag or criterion that cannot be opened is left out), so a rebuild after a
+//!   deletion never brings the data back. The opened values stay in the read models for lists and
+//!   filters (`?tag=`) and go with the candidate's rows on `CandidateDeleted`. Text written before
+//!   it was sealed arrives clear and is kept as it is.
 //! - Rows never join across topics at write time; the queries in [`crate::views`] join at read
 //!   time.
 
@@ -27,7 +31,7 @@ use crate::runner::Projector;
 use anyhow::Context as _;
 use hireledger_infra::settings::topic_name;
 use hireledger_infra::vault::Vault;
-use hireledger_schemas::common::SealedV1;
+use hireledger_schemas::common::{PersonalTextV2, SealedV1};
 use hireledger_schemas::{
     ApplicationEventV1, CandidateEventV1, InterviewEventV1, JobEventV1, PublishedEvent,
 };
@@ -81,6 +85,22 @@ impl PipelineProjector {
     async fn open_opt(&self, sealed: Option<&SealedV1>) -> anyhow::Result<Option<String>> {
         match sealed {
             Some(s) => self.open(s).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Opens free text about a candidate: clear text (written before it was sealed) as it is, a
+    /// sealed one with the vault; `None` when its subject was erased.
+    async fn open_text(&self, text: &PersonalTextV2) -> anyhow::Result<Option<String>> {
+        match text {
+            PersonalTextV2::Clear(t) => Ok(Some(t.clone())),
+            PersonalTextV2::Sealed(s) => self.open(s).await,
+        }
+    }
+
+    async fn open_text_opt(&self, text: Option<&PersonalTextV2>) -> anyhow::Result<Option<String>> {
+        match text {
+            Some(t) => self.open_text(t).await,
             None => Ok(None),
         }
     }
@@ -175,7 +195,7 @@ impl Projector for PipelineProjector {
         match &env.event {
             PublishedEvent::Job(e) => jobs::apply(tx, env, e).await?,
             PublishedEvent::Candidate(e) => self.apply_candidate(tx, env, e).await?,
-            PublishedEvent::Application(e) => applications::apply(tx, env, e).await?,
+            PublishedEvent::Application(e) => self.apply_application(tx, env, e).await?,
             PublishedEvent::Interview(e) => self.apply_interview(tx, env, e).await?,
             other => anyhow::bail!(
                 "the pipeline projector does not consume {} events",

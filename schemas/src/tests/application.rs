@@ -1,13 +1,15 @@
 //! The application aggregate's published forms.
 
-use super::{id, round_trip_all, same_wire_names};
+use super::{id, round_trip_all, same_wire_names, sealed};
 use crate::application::{
-    ApplicationSourceV1, ApplicationStatusChangedV1, ApplicationStatusV1, ApplicationSubmittedV1,
-    ApplicationWithdrawnV1,
+    ApplicationSourceV1, ApplicationStatusChangedV2, ApplicationStatusV1, ApplicationSubmittedV1,
+    ApplicationWithdrawnV2,
 };
+use crate::common::PersonalTextV2;
 use crate::{ApplicationEventV1, PublishedEvent, SchemaError, decode, to_published};
 use chrono::{DateTime, TimeZone, Utc};
 use cqrs_es::Aggregate;
+use hireledger_domain::PersonalText;
 use hireledger_domain::application::{
     Application, ApplicationEvent, ApplicationSource, ApplicationStatus, application_id,
 };
@@ -36,13 +38,13 @@ fn application_events() -> Vec<ApplicationEvent> {
             from: ApplicationStatus::Shortlisted,
             to: ApplicationStatus::InterviewScheduled,
             by: Some(id(2)),
-            reason: Some("interview 0x1E scheduled".into()),
+            reason: Some(PersonalText::Clear("interview 0x1E scheduled".into())),
             at: at(10),
         },
         ApplicationEvent::ApplicationWithdrawn {
             from: ApplicationStatus::Offered,
             by: Some(id(0xCB)),
-            reason: None,
+            reason: Some(PersonalText::Sealed(sealed(id(CANDIDATE), "bW92ZWQ="))),
             at: at(20),
         },
     ]
@@ -74,27 +76,35 @@ fn application_forms_map_fields_explicitly() {
     );
     assert_eq!(
         ApplicationEventV1::from(events[1].clone()),
-        ApplicationEventV1::ApplicationStatusChanged(ApplicationStatusChangedV1 {
+        ApplicationEventV1::ApplicationStatusChanged(ApplicationStatusChangedV2 {
             from: ApplicationStatusV1::Shortlisted,
             to: ApplicationStatusV1::InterviewScheduled,
             by: Some(id(2)),
-            reason: Some("interview 0x1E scheduled".into()),
+            reason: Some(PersonalTextV2::Clear("interview 0x1E scheduled".into())),
             at: at(10),
         })
     );
     let withdrawn = ApplicationEventV1::from(events[2].clone());
     assert_eq!(
         withdrawn,
-        ApplicationEventV1::ApplicationWithdrawn(ApplicationWithdrawnV1 {
+        ApplicationEventV1::ApplicationWithdrawn(ApplicationWithdrawnV2 {
             from: ApplicationStatusV1::Offered,
             by: Some(id(0xCB)),
-            reason: None,
+            reason: Some(PersonalTextV2::Sealed(crate::common::SealedV1 {
+                subject: id(CANDIDATE),
+                ct: "bW92ZWQ=".into(),
+            })),
             at: at(20),
         })
     );
     assert_eq!(
         withdrawn.payload().unwrap()["at"],
         json!("2024-09-02T08:15:20Z")
+    );
+    // The reason goes out as ciphertext under the candidate's key, never clear.
+    assert_eq!(
+        withdrawn.payload().unwrap()["reason"],
+        json!({ "subject": id(CANDIDATE), "ct": "bW92ZWQ=" })
     );
 }
 
@@ -126,7 +136,7 @@ fn malformed_application_payloads_are_refused() {
             "{payload}: {err:?}"
         );
     }
-    let ce_type = "hireledger.application.ApplicationWithdrawn.v1";
+    let ce_type = "hireledger.application.ApplicationWithdrawn.v2";
     for body in [
         &br#"{"from":"GHOSTED","at":"2024-09-02T08:15:20Z"}"#[..],
         br#"{"from":"APPLIED","at":"2024-09-02"}"#,

@@ -2,11 +2,12 @@
 
 use super::{id, round_trip_all, same_wire_names, sealed};
 use crate::candidate::{
-    CandidateCreatedV1, CandidateProfileV1, CandidateSourceV1, CandidateUpdatedV1,
+    CandidateCreatedV2, CandidateProfileV2, CandidateSourceV1, CandidateUpdatedV2,
 };
-use crate::common::SealedV1;
+use crate::common::{PersonalTextV2, SealedV1};
 use crate::{CandidateEventV1, PublishedEvent, SchemaError, decode, to_published};
 use cqrs_es::Aggregate;
+use hireledger_domain::PersonalText;
 use hireledger_domain::candidate::{Candidate, CandidateEvent, CandidateProfile, CandidateSource};
 use serde_json::json;
 
@@ -18,11 +19,14 @@ fn profile() -> CandidateProfile {
         email: sealed(id(CANDIDATE), "ZW1haWw="),
         phone: Some(sealed(id(CANDIDATE), "cGhvbmU=")),
         qualifications: None,
-        position: "Backend Engineer".into(),
+        position: PersonalText::Sealed(sealed(id(CANDIDATE), "cG9zaXRpb24=")),
         domain: "Software".into(),
         experience_years: 6,
         source: CandidateSource::Import,
-        tags: vec!["Rust".into(), "postgres".into()],
+        tags: vec![
+            PersonalText::Sealed(sealed(id(CANDIDATE), "UnVzdA==")),
+            PersonalText::Clear("postgres".into()),
+        ],
     }
 }
 
@@ -48,7 +52,7 @@ fn candidate_events() -> Vec<CandidateEvent> {
             profile: CandidateProfile {
                 phone: None,
                 qualifications: Some(sealed(id(CANDIDATE), "cXVhbA==")),
-                position: String::new(),
+                position: PersonalText::Clear(String::new()),
                 source: CandidateSource::Referral,
                 tags: Vec::new(),
                 ..profile()
@@ -85,20 +89,23 @@ fn candidate_forms_map_fields_explicitly() {
     let created = CandidateEventV1::from(events[0].clone());
     assert_eq!(
         created,
-        CandidateEventV1::CandidateCreated(CandidateCreatedV1 {
+        CandidateEventV1::CandidateCreated(CandidateCreatedV2 {
             candidate_id: id(CANDIDATE),
             company_id: id(1),
             created_by: Some(id(2)),
-            profile: CandidateProfileV1 {
+            profile: CandidateProfileV2 {
                 name: sealed_v1("bmFtZQ=="),
                 email: sealed_v1("ZW1haWw="),
                 phone: Some(sealed_v1("cGhvbmU=")),
                 qualifications: None,
-                position: "Backend Engineer".into(),
+                position: PersonalTextV2::Sealed(sealed_v1("cG9zaXRpb24=")),
                 domain: "Software".into(),
                 experience_years: 6,
                 source: CandidateSourceV1::Import,
-                tags: vec!["Rust".into(), "postgres".into()],
+                tags: vec![
+                    PersonalTextV2::Sealed(sealed_v1("UnVzdA==")),
+                    PersonalTextV2::Clear("postgres".into()),
+                ],
             },
             user_id: None,
             import_id: Some(id(0x1F)),
@@ -110,15 +117,19 @@ fn candidate_forms_map_fields_explicitly() {
         json!({ "subject": id(CANDIDATE), "ct": "bmFtZQ==" })
     );
     assert_eq!(
+        created.payload().unwrap()["profile"]["position"],
+        json!({ "subject": id(CANDIDATE), "ct": "cG9zaXRpb24=" })
+    );
+    assert_eq!(
         CandidateEventV1::from(events[1].clone()),
-        CandidateEventV1::CandidateUpdated(CandidateUpdatedV1 {
+        CandidateEventV1::CandidateUpdated(CandidateUpdatedV2 {
             updated_by: None,
-            profile: CandidateProfileV1 {
+            profile: CandidateProfileV2 {
                 name: sealed_v1("bmFtZQ=="),
                 email: sealed_v1("ZW1haWw="),
                 phone: None,
                 qualifications: Some(sealed_v1("cXVhbA==")),
-                position: String::new(),
+                position: PersonalTextV2::Clear(String::new()),
                 domain: "Software".into(),
                 experience_years: 6,
                 source: CandidateSourceV1::Referral,

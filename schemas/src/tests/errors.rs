@@ -14,7 +14,24 @@ fn upcast_stored_is_a_no_op_for_current_versions() {
         assert_eq!(event_type, "UserDeactivated");
         assert_eq!(upcast, payload);
     }
-    assert!(stored_upcasters().is_empty());
+    // The only upcasters: 1.0 → 2.0 of the events that seal free text about a candidate.
+    let upcasters = stored_upcasters();
+    assert_eq!(upcasters.len(), 6);
+    assert!(
+        upcasters
+            .iter()
+            .all(|u| !u.can_upcast("UserDeactivated", "1.0"))
+    );
+    assert!(
+        upcasters
+            .iter()
+            .any(|u| u.can_upcast("FeedbackSubmitted", "1.0"))
+    );
+    assert!(
+        upcasters
+            .iter()
+            .all(|u| !u.can_upcast("FeedbackSubmitted", "2.0"))
+    );
 }
 
 #[test]

@@ -1,16 +1,17 @@
 //! The interview aggregate's published forms.
 
 use super::{id, round_trip_all, same_wire_names, sealed};
-use crate::common::SealedV1;
+use crate::common::{PersonalTextV2, SealedV1};
 use crate::interview::{
-    CriterionRatingV1, FeedbackSubmittedV1, InterviewKindV1, InterviewModeV1,
+    CriterionRatingV2, FeedbackSubmittedV2, InterviewKindV1, InterviewModeV1,
     InterviewRescheduledV1, InterviewScheduledV1, RecommendationV1,
 };
 use crate::{InterviewEventV1, PublishedEvent, SchemaError, decode, to_published};
 use chrono::{DateTime, TimeZone, Utc};
 use cqrs_es::{Aggregate, DomainEvent};
+use hireledger_domain::PersonalText;
 use hireledger_domain::interview::{
-    CriterionRating, Interview, InterviewEvent, InterviewKind, InterviewMode, Recommendation,
+    Interview, InterviewEvent, InterviewKind, InterviewMode, Recommendation, RecordedRating,
 };
 use serde_json::json;
 
@@ -52,7 +53,7 @@ fn interview_events() -> Vec<InterviewEvent> {
         },
         InterviewEvent::InterviewCancelled {
             cancelled_by: Some(id(2)),
-            reason: Some("moved to a later round".into()),
+            reason: Some(PersonalText::Sealed(sealed(id(CANDIDATE), "bGF0ZXI="))),
         },
         InterviewEvent::InterviewMarkedNoShow { marked_by: None },
         InterviewEvent::InterviewStarted {
@@ -65,12 +66,12 @@ fn interview_events() -> Vec<InterviewEvent> {
         InterviewEvent::FeedbackSubmitted {
             interviewer_id: id(4),
             ratings: vec![
-                CriterionRating {
-                    criterion: "Problem solving".into(),
+                RecordedRating {
+                    criterion: PersonalText::Sealed(sealed(id(CANDIDATE), "cHJvYmxlbQ==")),
                     rating: 4,
                 },
-                CriterionRating {
-                    criterion: "Communication".into(),
+                RecordedRating {
+                    criterion: PersonalText::Clear("Communication".into()),
                     rating: 5,
                 },
             ],
@@ -151,15 +152,18 @@ fn interview_forms_map_fields_explicitly() {
     let feedback = InterviewEventV1::from(events[6].clone());
     assert_eq!(
         feedback,
-        InterviewEventV1::FeedbackSubmitted(FeedbackSubmittedV1 {
+        InterviewEventV1::FeedbackSubmitted(FeedbackSubmittedV2 {
             interviewer_id: id(4),
             ratings: vec![
-                CriterionRatingV1 {
-                    criterion: "Problem solving".into(),
+                CriterionRatingV2 {
+                    criterion: PersonalTextV2::Sealed(SealedV1 {
+                        subject: id(CANDIDATE),
+                        ct: "cHJvYmxlbQ==".into(),
+                    }),
                     rating: 4,
                 },
-                CriterionRatingV1 {
-                    criterion: "Communication".into(),
+                CriterionRatingV2 {
+                    criterion: PersonalTextV2::Clear("Communication".into()),
                     rating: 5,
                 },
             ],
@@ -175,7 +179,7 @@ fn interview_forms_map_fields_explicitly() {
     assert_eq!(
         payload["ratings"],
         json!([
-            { "criterion": "Problem solving", "rating": 4 },
+            { "criterion": { "subject": id(CANDIDATE), "ct": "cHJvYmxlbQ==" }, "rating": 4 },
             { "criterion": "Communication", "rating": 5 },
         ])
     );

@@ -15,6 +15,7 @@ use crate::*;
 use cqrs_es::DomainEvent;
 use hireledger_domain::Sealed;
 use serde::Serialize;
+use serde_json::json;
 use std::collections::HashSet;
 use uuid::Uuid;
 
@@ -41,11 +42,16 @@ fn round_trip<E: DomainEvent>(aggregate_type: &str, event: &E, expected: &Publis
         &stored,
     )
     .unwrap();
+    // The published major follows the stored one: events that seal free text are at 2.
+    let major = if event.event_version() == "2.0" { 2 } else { 1 };
     assert_eq!(
         published.ce_type,
-        format!("hireledger.{aggregate_type}.{}.v1", event.event_type())
+        format!(
+            "hireledger.{aggregate_type}.{}.v{major}",
+            event.event_type()
+        )
     );
-    assert_eq!(published.version, "1.0");
+    assert_eq!(published.version, format!("{major}.0"));
     assert!(!published.payload.to_string().contains("password_hash"));
     assert!(!published.payload.to_string().contains(HASH));
     let bytes = serde_json::to_vec(&published.payload).unwrap();
@@ -123,4 +129,75 @@ fn ce_type_format() {
         "hireledger.user.UserRegistered.v1"
     );
     assert_eq!(ce_type("job", "JobCreated"), "hireledger.job.JobCreated.v1");
+    assert_eq!(
+        ce_type("interview", "InterviewCancelled"),
+        "hireledger.interview.InterviewCancelled.v2"
+    );
+}
+
+/// Every event that may hold free text about a candidate is published in version 2, and only
+/// those.
+#[test]
+fn events_that_seal_free_text_are_published_in_version_2() {
+    let mut v2: Vec<(&str, &str)> = PublishedEvent::AGGREGATES
+        .iter()
+        .flat_map(|a| {
+            a.event_types
+                .iter()
+                .filter(|e| a.major(e) == Some(2))
+                .map(|e| (a.aggregate_type, *e))
+        })
+        .collect();
+    v2.sort_unstable();
+    assert_eq!(
+        v2,
+        [
+            ("application", "ApplicationStatusChanged"),
+            ("application", "ApplicationWithdrawn"),
+            ("candidate", "CandidateCreated"),
+            ("candidate", "CandidateUpdated"),
+            ("interview", "FeedbackSubmitted"),
+            ("interview", "InterviewCancelled"),
+        ]
+    );
+    for (aggregate, event) in v2 {
+        assert_eq!(current_stored_version(aggregate, event), Some("2.0"));
+    }
+    // A major this build does not have is refused; v1 of a v2 event still decodes (below).
+    let err = decode("hireledger.interview.InterviewCancelled.v3", b"{}").unwrap_err();
+    assert!(
+        matches!(err, SchemaError::UnsupportedVersion { .. }),
+        "{err:?}"
+    );
+}
+
+/// Stored 1.0 rows of the events that now seal free text are brought to 2.0 with their clear text
+/// kept as clear text, and v1 messages still on the topics decode into the v2 forms.
+#[test]
+fn version_1_clear_text_upcasts_and_decodes_as_clear_text() {
+    let v1 = json!({"InterviewCancelled": {"cancelled_by": null, "reason": "ill"}});
+    let (event_type, payload) =
+        upcast_stored("interview", "InterviewCancelled", "1.0", v1.clone()).expect("1.0 upcasts");
+    assert_eq!((event_type.as_str(), &payload), ("InterviewCancelled", &v1));
+    let published = to_published("interview", "InterviewCancelled", "1.0", &v1).unwrap();
+    assert_eq!(
+        published.ce_type,
+        "hireledger.interview.InterviewCancelled.v2"
+    );
+    assert_eq!(published.version, "2.0");
+    assert_eq!(published.payload["reason"], "ill");
+    let decoded = decode(
+        "hireledger.interview.InterviewCancelled.v1",
+        br#"{"cancelled_by":null,"reason":"ill"}"#,
+    )
+    .unwrap();
+    let PublishedEvent::Interview(InterviewEventV1::InterviewCancelled(e)) = decoded else {
+        panic!("wrong event");
+    };
+    assert_eq!(e.reason, Some(common::PersonalTextV2::Clear("ill".into())));
+    // Unknown versions are still refused.
+    assert!(matches!(
+        upcast_stored("interview", "InterviewCancelled", "3.0", v1),
+        Err(SchemaError::UnsupportedVersion { .. })
+    ));
 }

@@ -33,22 +33,28 @@ fn one_schema_per_published_event_and_asyncapi_references_each() {
         assert_eq!(channel["summary"], published.summary);
         for event in published.event_types {
             expected += 1;
-            let schema_path = format!("json/{aggregate}/{event}.v1.json");
+            let major = published.major(event).unwrap();
+            let schema_path = format!("json/{aggregate}/{event}.v{major}.json");
             assert!(
                 documents
                     .iter()
                     .any(|(p, _)| p == &PathBuf::from(&schema_path)),
                 "no schema for {event}"
             );
-            let message = &asyncapi["components"]["messages"][format!("{aggregate}.{event}.v1")];
+            let message =
+                &asyncapi["components"]["messages"][format!("{aggregate}.{event}.v{major}")];
             assert_eq!(message["payload"]["schema"]["$ref"], schema_path.as_str());
             assert_eq!(
                 message["headers"]["allOf"][1]["properties"]["ce_type"]["const"],
-                format!("hireledger.{aggregate}.{event}.v1")
+                format!("hireledger.{aggregate}.{event}.v{major}")
+            );
+            assert_eq!(
+                message["headers"]["allOf"][1]["properties"]["hl_event_version"]["const"],
+                format!("{major}.0")
             );
             assert!(crate_dir().join(&schema_path).exists() || crate::blessing());
             assert!(
-                channel["messages"][format!("{event}.v1")]["$ref"].is_string(),
+                channel["messages"][format!("{event}.v{major}")]["$ref"].is_string(),
                 "channel {aggregate} lacks {event}"
             );
         }

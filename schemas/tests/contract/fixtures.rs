@@ -1,6 +1,7 @@
 //! Golden fixtures: `fixtures/stored/<aggregate>/<EventType>.<version>.json` holds a stored
 //! payload of every event type and version ever written (never delete one), and
-//! `fixtures/published/<aggregate>/<EventType>.v1.json` what its current version publishes.
+//! `fixtures/published/<aggregate>/<EventType>.v<major>.json` what its current version publishes
+//! (the fixtures of older majors stay too and must keep decoding).
 
 use crate::{check_no_stale, check_or_bless, crate_dir, files_under};
 use cqrs_es::DomainEvent;
@@ -12,7 +13,8 @@ use hireledger_domain::job::JobEvent;
 use hireledger_domain::user::UserEvent;
 use hireledger_schemas::stored::STORED_EVENT_TYPES;
 use hireledger_schemas::{
-    Published, PublishedEvent, ce_type, current_stored_version, decode, to_published,
+    Published, PublishedEvent, ce_type, ce_type_of_major, current_stored_version, decode,
+    published_major, to_published,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -104,7 +106,8 @@ fn every_stored_fixture_loads_publishes_and_decodes() {
             "{origin}: {}",
             published.ce_type
         );
-        assert_eq!(published.version, "1.0", "{origin}");
+        let major = published_major(&fixture.aggregate_type, &fixture.event_type).unwrap();
+        assert_eq!(published.version, format!("{major}.0"), "{origin}");
         assert_no_secrets(&published, &origin);
 
         let bytes = serde_json::to_vec(&published.payload).unwrap();
@@ -209,8 +212,9 @@ fn published_fixtures_are_current_and_decode() {
             &fixture.payload,
         )
         .unwrap();
+        let major = published_major(&fixture.aggregate_type, &fixture.event_type).unwrap();
         let relative = PathBuf::from(format!(
-            "fixtures/published/{}/{}.v1.json",
+            "fixtures/published/{}/{}.v{major}.json",
             fixture.aggregate_type, fixture.event_type
         ));
         let mut payload = published.payload.clone();
@@ -218,18 +222,43 @@ fn published_fixtures_are_current_and_decode() {
         check_or_bless(&relative, &format!("{payload:#}\n"));
         generated.push(relative);
     }
+    // The fixtures of older majors are golden: never rewritten, never stale.
+    let older: Vec<PathBuf> = files_under("fixtures/published")
+        .into_iter()
+        .filter(|path| {
+            let (aggregate_type, event_type, major) = published_name(path);
+            published_major(&aggregate_type, &event_type).is_some_and(|current| major < current)
+        })
+        .collect();
+    generated.extend(older);
     check_no_stale("fixtures/published", &generated);
 
     for path in files_under("fixtures/published") {
-        let aggregate_type = path.parent().and_then(|p| p.file_name()).unwrap();
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        let event_type = name.strip_suffix(".v1.json").unwrap();
+        let (aggregate_type, event_type, major) = published_name(&path);
         let bytes = std::fs::read(crate_dir().join(&path)).unwrap();
-        let ce_type = ce_type(&aggregate_type.to_string_lossy(), event_type);
+        let ce_type_of_file = ce_type_of_major(&aggregate_type, &event_type, major);
         let decoded =
-            decode(&ce_type, &bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            decode(&ce_type_of_file, &bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        // Decoded into the current form, which a consumer of the current major receives.
+        assert_eq!(decoded.ce_type(), ce_type(&aggregate_type, &event_type));
         let expected: Value = serde_json::from_slice(&bytes).unwrap();
-        assert_eq!(decoded.payload().unwrap(), expected, "{}", path.display());
-        assert_eq!(decoded.ce_type(), ce_type);
+        if Some(major) == published_major(&aggregate_type, &event_type) {
+            assert_eq!(decoded.payload().unwrap(), expected, "{}", path.display());
+        }
     }
+}
+
+/// `(aggregate type, event type, major)` of `fixtures/published/<aggregate>/<Event>.v<n>.json`.
+fn published_name(path: &std::path::Path) -> (String, String, u32) {
+    let aggregate_type = path.parent().and_then(|p| p.file_name()).unwrap();
+    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    let (event_type, major) = name
+        .strip_suffix(".json")
+        .and_then(|n| n.rsplit_once(".v"))
+        .unwrap_or_else(|| panic!("fixture name {name} is not <EventType>.v<major>.json"));
+    (
+        aggregate_type.to_string_lossy().into_owned(),
+        event_type.to_owned(),
+        major.parse().unwrap(),
+    )
 }

@@ -16,7 +16,7 @@ impl Session {
             .await
     }
 
-    async fn delete(&self, path: &str) -> Reply {
+    pub(super) async fn delete(&self, path: &str) -> Reply {
         self.send(self.client.delete(format!("{}{path}", self.base)))
             .await
     }
@@ -104,7 +104,7 @@ async fn candidate_events(app: &TestApp) -> i64 {
 }
 
 /// Rows of any read-model table (`rm_*`) whose text contains `needle` (case-insensitively).
-async fn read_model_rows_containing(app: &TestApp, needle: &str) -> Vec<String> {
+pub(super) async fn read_model_rows_containing(app: &TestApp, needle: &str) -> Vec<String> {
     let tables: Vec<String> = sqlx::query_scalar(
         "SELECT table_name::text FROM information_schema.tables
          WHERE table_schema = current_schema() AND table_name LIKE 'rm\\_%'",

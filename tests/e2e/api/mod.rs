@@ -21,6 +21,7 @@ mod public;
 mod rebuild;
 mod registration;
 mod rights;
+mod sealed_text;
 mod takeover;
 mod users;
 

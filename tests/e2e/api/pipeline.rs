@@ -633,17 +633,18 @@ async fn application_goes_from_applied_to_hired_with_history_and_kafka_events() 
         .await
         .assert_error(422, "VAL_001");
 
-    // Every event reached Kafka, with its CloudEvents type, keyed by its aggregate.
+    // Every event reached Kafka, with its CloudEvents type (v2 for the events that seal free
+    // text about the candidate), keyed by its aggregate.
     let wanted = [
         (job, "hireledger.job.JobCreated.v1", 1),
         (job, "hireledger.job.JobOpened.v1", 1),
-        (cand, "hireledger.candidate.CandidateCreated.v1", 1),
+        (cand, "hireledger.candidate.CandidateCreated.v2", 1),
         (cand, "hireledger.candidate.CandidateAssigned.v1", 1),
         (id, "hireledger.application.ApplicationSubmitted.v1", 1),
-        (id, "hireledger.application.ApplicationStatusChanged.v1", 5),
+        (id, "hireledger.application.ApplicationStatusChanged.v2", 5),
         (interview, "hireledger.interview.InterviewScheduled.v1", 1),
         (interview, "hireledger.interview.InterviewCompleted.v1", 1),
-        (interview, "hireledger.interview.FeedbackSubmitted.v1", 1),
+        (interview, "hireledger.interview.FeedbackSubmitted.v2", 1),
     ];
     let (seen, tenants) = kafka_events(
         &app,
@@ -653,7 +654,7 @@ async fn application_goes_from_applied_to_hired_with_history_and_kafka_events() 
     .await;
     let changed = (
         id,
-        "hireledger.application.ApplicationStatusChanged.v1".to_owned(),
+        "hireledger.application.ApplicationStatusChanged.v2".to_owned(),
     );
     assert_eq!(seen[&changed], 5);
     let company = a.company_id.to_string();
@@ -665,7 +666,7 @@ async fn application_goes_from_applied_to_hired_with_history_and_kafka_events() 
         .filter(|(k, _)| *k == id)
         .map(|(_, t)| t.as_str())
         .collect();
-    assert!(!kinds.contains("hireledger.application.ApplicationWithdrawn.v1"));
+    assert!(!kinds.contains("hireledger.application.ApplicationWithdrawn.v2"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

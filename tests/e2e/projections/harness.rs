@@ -241,7 +241,7 @@ impl Harness {
             ("ce_specversion", "1.0".to_owned()),
             ("content-type", "application/json".to_owned()),
             ("hl_sequence", sequence.to_string()),
-            ("hl_event_version", "1.0".to_owned()),
+            ("hl_event_version", format!("{}.0", event.major())),
         ];
         if let Some(t) = tenant {
             headers.push(("hl_tenant", t.to_string()));

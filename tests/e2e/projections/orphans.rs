@@ -8,8 +8,9 @@ use chrono::Utc;
 use hireledger_projections::{Envelope, PipelineProjector, Projector};
 use hireledger_schemas::application::{ApplicationSourceV1, ApplicationSubmittedV1};
 use hireledger_schemas::candidate::CandidateDeletedV1;
+use hireledger_schemas::common::PersonalTextV2;
 use hireledger_schemas::interview::{
-    CriterionRatingV1, FeedbackSubmittedV1, InterviewKindV1, InterviewModeV1, InterviewScheduledV1,
+    CriterionRatingV2, FeedbackSubmittedV2, InterviewKindV1, InterviewModeV1, InterviewScheduledV1,
     RecommendationV1,
 };
 use hireledger_schemas::{ApplicationEventV1, CandidateEventV1, InterviewEventV1, PublishedEvent};
@@ -163,10 +164,10 @@ async fn a_deletion_racing_a_feedback_leaves_no_note_behind() {
         interview,
         company,
         2,
-        PublishedEvent::Interview(InterviewEventV1::FeedbackSubmitted(FeedbackSubmittedV1 {
+        PublishedEvent::Interview(InterviewEventV1::FeedbackSubmitted(FeedbackSubmittedV2 {
             interviewer_id: interviewer,
-            ratings: vec![CriterionRatingV1 {
-                criterion: "Rust".into(),
+            ratings: vec![CriterionRatingV2 {
+                criterion: PersonalTextV2::Sealed(h.seal(candidate, "Rust").await),
                 rating: 4,
             }],
             notes: Some(h.seal(candidate, "Nervous but very strong").await),

@@ -7,7 +7,8 @@ use chrono::Utc;
 use hireledger_infra::vault::Vault;
 use hireledger_projections::queries::ViewKind;
 use hireledger_projections::{PipelineProjector, pipeline_topics, run_projector};
-use hireledger_schemas::candidate::{CandidateCreatedV1, CandidateProfileV1, CandidateSourceV1};
+use hireledger_schemas::candidate::{CandidateCreatedV2, CandidateProfileV2, CandidateSourceV1};
+use hireledger_schemas::common::PersonalTextV2;
 use hireledger_schemas::{CandidateEventV1, PublishedEvent};
 use sqlx::postgres::PgPoolOptions;
 use std::sync::Arc;
@@ -47,12 +48,12 @@ async fn a_transient_vault_error_is_retried_not_taken_for_poison() {
 
     let candidate = Uuid::now_v7();
     let company = Uuid::now_v7();
-    let profile = CandidateProfileV1 {
+    let profile = CandidateProfileV2 {
         name: h.seal(candidate, "Vera Vault").await,
         email: h.seal(candidate, "vera@vault.example").await,
         phone: None,
         qualifications: None,
-        position: String::new(),
+        position: PersonalTextV2::Clear(String::new()),
         domain: String::new(),
         experience_years: 3,
         source: CandidateSourceV1::Manual,
@@ -78,7 +79,7 @@ async fn a_transient_vault_error_is_retried_not_taken_for_poison() {
         1,
         Utc::now(),
         Some(company),
-        PublishedEvent::Candidate(CandidateEventV1::CandidateCreated(CandidateCreatedV1 {
+        PublishedEvent::Candidate(CandidateEventV1::CandidateCreated(CandidateCreatedV2 {
             candidate_id: candidate,
             company_id: company,
             created_by: None,

@@ -13,12 +13,13 @@ fn scheduling_moves_early_applications_to_interview_scheduled() {
             let reason = scheduled_reason();
             given(history(from))
                 .when(record_interview(actor, INTERVIEW))
-                .then_expect_events(vec![changed(
+                .then_expect_events(vec![E::ApplicationStatusChanged {
                     from,
-                    S::InterviewScheduled,
+                    to: S::InterviewScheduled,
                     by,
-                    Some(&reason),
-                )]);
+                    reason: Some(PersonalText::Clear(reason)),
+                    at: at(),
+                }]);
         }
     }
 }
@@ -88,7 +89,7 @@ fn the_recorded_change_appears_in_the_status_history() {
             from: Some(S::Screening),
             to: S::InterviewScheduled,
             by: None,
-            reason: Some(reason),
+            reason: Some(PersonalText::Clear(reason)),
             at: at(),
         })
     );

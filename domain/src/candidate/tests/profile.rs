@@ -43,7 +43,7 @@ fn create_keeps_optional_personal_data_optional() {
     let minimal = with(|p| {
         p.phone = None;
         p.qualifications = None;
-        p.position = String::new();
+        p.position = text("");
         p.domain = String::new();
         p.experience_years = 0;
         p.tags = vec![];
@@ -79,6 +79,11 @@ fn foreign_profiles() -> Vec<CandidateProfile> {
         with(|p| p.phone = Some(sealed(other, "phone"))),
         with(|p| p.qualifications = Some(sealed(other, "[]"))),
         with(|p| p.email = sealed(CANDIDATE_USER, "email")),
+        with(|p| p.position = PersonalText::Sealed(sealed(other, "CTO"))),
+        with(|p| p.tags = vec![text("Rust"), PersonalText::Sealed(sealed(other, "go"))]),
+        // Commands never carry clear text about the person.
+        with(|p| p.position = PersonalText::Clear("CTO".into())),
+        with(|p| p.tags = vec![PersonalText::Clear("Rust".into())]),
     ]
 }
 
@@ -96,37 +101,25 @@ fn personal_data_sealed_for_another_subject_is_refused() {
 
 #[test]
 fn clear_fields_are_trimmed() {
-    let raw = with(|p| {
-        p.position = "  Backend Engineer \t".into();
-        p.domain = "\nFintech ".into();
-        p.tags = vec![" Rust ".into(), "remote\t".into()];
-    });
+    let raw = with(|p| p.domain = "\nFintech ".into());
     given(vec![])
-        .when(create_as(hr(), raw.clone()))
+        .when(create_as(hr(), raw))
         .then_expect_events(vec![created_with(profile())]);
-    let moved = with(|p| p.position = "  Lead ".into());
-    given(active())
-        .when(update(hr(), moved))
-        .then_expect_events(vec![E::CandidateUpdated {
-            updated_by: Some(HR_ID),
-            profile: with(|p| p.position = "Lead".into()),
-        }]);
+    // Position and tags are trimmed in clear by the command layer, before sealing.
+    assert_eq!(
+        normalize_position("  Backend Engineer \t"),
+        Ok("Backend Engineer".to_owned())
+    );
+    let raw_tags = [" Rust ".to_owned(), "remote\t".to_owned()];
+    assert_eq!(
+        normalize_tags(&raw_tags),
+        Ok(vec!["Rust".to_owned(), "remote".to_owned()])
+    );
 }
 
 #[test]
 fn clear_fields_are_validated_on_create_and_update() {
-    let tags = |n: usize| (0..n).map(|i| format!("tag{i}")).collect::<Vec<_>>();
     let cases = [
-        (
-            with(|p| p.position = "x".repeat(201)),
-            "position",
-            "too_long",
-        ),
-        (
-            with(|p| p.position = "a\u{7}b".into()),
-            "position",
-            "control_characters",
-        ),
         (with(|p| p.domain = "é".repeat(201)), "domain", "too_long"),
         (
             with(|p| p.domain = "a\nb".into()),
@@ -144,28 +137,10 @@ fn clear_fields_are_validated_on_create_and_update() {
             "out_of_range",
         ),
         (
-            with(|p| p.tags = vec!["ok".into(), "  ".into()]),
-            "tag",
-            "empty",
-        ),
-        (with(|p| p.tags = vec![String::new()]), "tag", "empty"),
-        (with(|p| p.tags = vec!["x".repeat(51)]), "tag", "too_long"),
-        (
-            with(|p| p.tags = vec!["a\u{0}".into()]),
-            "tag",
-            "control_characters",
-        ),
-        (
-            with(|p| p.tags = vec!["Rust".into(), " rust ".into()]),
+            with(|p| p.tags = (0..21).map(|i| text(&format!("tag{i}"))).collect()),
             "tags",
-            "duplicate",
+            "too_many",
         ),
-        (
-            with(|p| p.tags = vec!["ÄRGER".into(), "ärger".into()]),
-            "tags",
-            "duplicate",
-        ),
-        (with(|p| p.tags = tags(21)), "tags", "too_many"),
     ];
     for (p, field, reason) in cases {
         refused(&[], create_as(hr(), p.clone()), invalid(field, reason));
@@ -174,13 +149,60 @@ fn clear_fields_are_validated_on_create_and_update() {
 }
 
 #[test]
+fn position_and_tags_are_validated_in_clear_before_sealing() {
+    let err = |field, reason| Err(InvalidValue { field, reason });
+    assert_eq!(
+        normalize_position(&"x".repeat(201)),
+        err("position", "too_long")
+    );
+    assert_eq!(
+        normalize_position("a\u{7}b"),
+        err("position", "control_characters")
+    );
+    assert_eq!(normalize_position(&"é".repeat(200)), Ok("é".repeat(200)));
+    let many = |n: usize| (0..n).map(|i| format!("tag{i}")).collect::<Vec<_>>();
+    let owned = |t: &[&str]| t.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    let cases = [
+        (owned(&["ok", "  "]), "tag", "empty"),
+        (owned(&[""]), "tag", "empty"),
+        (vec!["x".repeat(51)], "tag", "too_long"),
+        (owned(&["a\u{0}"]), "tag", "control_characters"),
+        (owned(&["Rust", " rust "]), "tags", "duplicate"),
+        (owned(&["ÄRGER", "ärger"]), "tags", "duplicate"),
+        (many(21), "tags", "too_many"),
+    ];
+    for (t, field, reason) in cases {
+        let refused = InvalidValue { field, reason };
+        assert_eq!(normalize_tags(&t), Err(refused), "{t:?}");
+    }
+    let edge: Vec<String> = (0..20).map(|i| format!("{i}{}", "t".repeat(48))).collect();
+    assert_eq!(normalize_tags(&edge), Ok(edge.clone()));
+}
+
+#[test]
+fn profiles_recorded_in_clear_by_version_1_still_read() {
+    let mut v1 = serde_json::to_value(created_with(profile())).expect("serializes");
+    let p = &mut v1["CandidateCreated"]["profile"];
+    p["position"] = "Backend Engineer".into();
+    p["tags"] = serde_json::json!(["Rust", "remote"]);
+    let event: E = serde_json::from_value(v1).expect("a version 1.0 event reads");
+    let E::CandidateCreated { profile: read, .. } = event else {
+        panic!("wrong event");
+    };
+    assert_eq!(
+        read.position,
+        PersonalText::Clear("Backend Engineer".into())
+    );
+    assert_eq!(read.tags[1], PersonalText::Clear("remote".into()));
+}
+
+#[test]
 fn limits_are_inclusive() {
-    let tags: Vec<String> = (0..20).map(|i| format!("{i}{}", "t".repeat(48))).collect();
     let edge = with(|p| {
-        p.position = "é".repeat(200);
+        p.position = text(&"é".repeat(200));
         p.domain = "d".repeat(200);
         p.experience_years = 70;
-        p.tags = tags;
+        p.tags = (0..20).map(|i| text(&format!("tag{i}"))).collect();
     });
     given(vec![])
         .when(create_as(hr(), edge.clone()))
@@ -211,13 +233,14 @@ fn update_replaces_the_whole_profile() {
 
 #[test]
 fn an_identical_profile_is_nothing_to_change() {
-    let untrimmed = with(|p| p.position = " Backend Engineer ".into());
+    let untrimmed = with(|p| p.domain = " Fintech ".into());
     for p in [profile(), untrimmed] {
         refused(&active(), update(hr(), p), CandidateError::NothingToChange);
     }
-    // Tags compare exactly: a change of case or order is a change.
-    let recased = with(|p| p.tags = vec!["rust".into(), "remote".into()]);
-    let reordered = with(|p| p.tags = vec!["remote".into(), "Rust".into()]);
+    // Sealed values compare by ciphertext (the command layer passes unchanged ones back); tags
+    // compare exactly: a change of case or order is a change.
+    let recased = with(|p| p.tags = tags(&["rust", "remote"]));
+    let reordered = with(|p| p.tags = tags(&["remote", "Rust"]));
     for p in [recased, reordered] {
         assert!(result(&active(), update(hr(), p)).is_ok());
     }

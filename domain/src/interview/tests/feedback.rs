@@ -9,7 +9,7 @@ fn ratings() -> Vec<CriterionRating> {
 fn submitted(interviewer_id: Uuid, notes: Option<Sealed>) -> E {
     E::FeedbackSubmitted {
         interviewer_id,
-        ratings: ratings(),
+        ratings: sealed_ratings(ratings()),
         notes,
         recommendation: Recommendation::Hire,
         submitted_at: mins(200),
@@ -35,7 +35,11 @@ fn interviewers_and_company_hr_submit_feedback_on_a_completed_interview() {
 #[test]
 fn criteria_are_trimmed_and_feedback_is_remembered_per_person() {
     let raw = vec![rating("  Rust ", 4), rating("Communication\t", 5)];
-    let got = result(&human_completed(), feedback(employee(IV_EMP), raw, None));
+    let trimmed = normalize_ratings(raw).expect("valid ratings");
+    let got = result(
+        &human_completed(),
+        feedback(employee(IV_EMP), trimmed, None),
+    );
     assert_eq!(got, Ok(vec![submitted(IV_EMP, None)]));
 
     let history = and(human_completed(), [submitted(IV_EMP, None)]);
@@ -112,8 +116,61 @@ fn ratings_are_validated() {
         (vec![rating("Rust", 6)], invalid("rating", "out_of_range")),
     ];
     for (ratings, err) in cases {
+        // The command layer checks them in clear, then seals them.
+        let got = normalize_ratings(ratings.clone())
+            .map_err(Error::from)
+            .and_then(|r| result(&human_completed(), feedback(hr(), r, None)));
+        assert_eq!(got, Err(err), "{ratings:?}");
+    }
+}
+
+#[test]
+fn sealed_ratings_are_counted_and_ranged_again() {
+    let cases: Vec<(Vec<CriterionRating>, Error)> = vec![
+        (vec![], invalid("ratings", "empty")),
+        (
+            (0..21).map(|i| rating(&format!("c{i}"), 3)).collect(),
+            invalid("ratings", "too_many"),
+        ),
+        (vec![rating("Rust", 0)], invalid("rating", "out_of_range")),
+    ];
+    for (ratings, err) in cases {
         refused(&human_completed(), feedback(hr(), ratings, None), err);
     }
+}
+
+#[test]
+fn criteria_are_sealed_under_the_candidates_key() {
+    let clear = RecordedRating {
+        criterion: PersonalText::Clear("Rust".into()),
+        rating: 4,
+    };
+    let stranger = RecordedRating {
+        criterion: PersonalText::Sealed(sealed(IV_EMP)),
+        rating: 4,
+    };
+    for bad in [clear, stranger] {
+        let cmd = C::SubmitFeedback {
+            actor: hr(),
+            ratings: vec![bad],
+            notes: None,
+            recommendation: Recommendation::Hire,
+            now: mins(200),
+        };
+        refused(&human_completed(), cmd, Error::WrongDataSubject);
+    }
+}
+
+#[test]
+fn criteria_recorded_in_clear_by_version_1_still_read() {
+    let v1 = serde_json::json!({"FeedbackSubmitted": {
+        "interviewer_id": IV_EMP, "ratings": [{"criterion": "Rust", "rating": 4}],
+        "notes": null, "recommendation": "HIRE", "submitted_at": "2023-11-14T22:13:20Z"}});
+    let event: E = serde_json::from_value(v1).expect("a version 1.0 event reads");
+    let E::FeedbackSubmitted { ratings, .. } = event else {
+        panic!("wrong event");
+    };
+    assert_eq!(ratings[0].criterion, PersonalText::Clear("Rust".into()));
 }
 
 #[test]

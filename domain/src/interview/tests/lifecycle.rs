@@ -18,7 +18,7 @@ fn not_scheduled() -> Vec<Vec<E>> {
 fn cancel(actor: Actor, reason: Option<&str>) -> C {
     C::Cancel {
         actor,
-        reason: reason.map(Into::into),
+        reason: reason.map(seal_text),
     }
 }
 
@@ -37,9 +37,10 @@ fn managers_cancel_a_scheduled_interview_with_a_trimmed_reason() {
             for (raw, recorded) in cases {
                 let expected = E::InterviewCancelled {
                     cancelled_by: by,
-                    reason: recorded.map(Into::into),
+                    reason: recorded.map(|r| PersonalText::Sealed(seal_text(r))),
                 };
-                let got = result(&history, cancel(actor, raw));
+                let reason = normalize_cancel_reason(raw).expect("a valid reason");
+                let got = result(&history, cancel(actor, reason.as_deref()));
                 assert_eq!(got, Ok(vec![expected.clone()]));
                 assert_eq!(
                     fold(and(history.clone(), [expected])).status(),
@@ -53,13 +54,22 @@ fn managers_cancel_a_scheduled_interview_with_a_trimmed_reason() {
 #[test]
 fn a_cancel_reason_is_at_most_1000_chars() {
     let long = "é".repeat(1001);
-    refused(
-        &ai_scheduled(),
-        cancel(hr(), Some(&long)),
-        invalid("reason", "too_long"),
+    assert_eq!(
+        normalize_cancel_reason(Some(&long)).map_err(Error::from),
+        Err(invalid("reason", "too_long"))
     );
     let padded = format!("  {}  ", "é".repeat(1000));
-    assert!(result(&ai_scheduled(), cancel(hr(), Some(&padded))).is_ok());
+    let reason = normalize_cancel_reason(Some(&padded)).expect("1000 chars are fine");
+    assert!(result(&ai_scheduled(), cancel(hr(), reason.as_deref())).is_ok());
+}
+
+#[test]
+fn a_cancel_reason_sealed_for_anyone_else_is_refused() {
+    let cmd = C::Cancel {
+        actor: hr(),
+        reason: Some(sealed(IV_EMP)),
+    };
+    refused(&ai_scheduled(), cmd, Error::WrongDataSubject);
 }
 
 #[test]
