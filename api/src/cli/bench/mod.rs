@@ -8,6 +8,7 @@
 
 mod open_loop;
 mod report;
+mod ryw;
 
 use anyhow::{Context, bail};
 use hireledger_commands::CommandMetadata;
@@ -41,6 +42,9 @@ pub(crate) struct BenchArgs {
     /// Seconds each open-loop rate is offered.
     #[arg(long, default_value_t = 10)]
     rate_seconds: u64,
+    /// Sequential command → read-your-writes pairs (0 skips them).
+    #[arg(long, default_value_t = 1000)]
+    ryw_pairs: usize,
     /// Where the JSON results go.
     #[arg(long, default_value = "hireledger-bench.json")]
     json_out: std::path::PathBuf,
@@ -354,7 +358,8 @@ async fn run(
         .context("waiting for the warm-up to be projected")?;
 
     let closed = closed_loop(&rig, args, deadline, warmup).await?;
-    let mut done = warmup + args.commands as i64;
+    let ryw = ryw::run(&rig, args.ryw_pairs).await?;
+    let mut done = warmup + args.commands as i64 + args.ryw_pairs as i64;
     let mut open = Vec::with_capacity(args.rates.len());
     for &rate in &args.rates {
         let r = open_loop::run(&rig, rate, Duration::from_secs(args.rate_seconds), done).await?;
@@ -383,6 +388,7 @@ async fn run(
     let results = report::Results::new(
         closed,
         open,
+        ryw,
         report::Rebuild {
             messages: rebuild.messages,
             seconds: rebuild.replay.as_secs_f64(),

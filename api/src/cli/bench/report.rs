@@ -47,6 +47,16 @@ pub(crate) struct OpenLoop {
     pub(crate) lag_ms: Percentiles,
 }
 
+/// Sequential command → read pairs at the API's default read wait.
+#[derive(Debug, Serialize)]
+pub(crate) struct ReadYourWrites {
+    pub(crate) pairs: usize,
+    /// Reads that would have answered 503 `READ_001` (the wait ended first).
+    pub(crate) misses: usize,
+    /// How long each read waited for its write.
+    pub(crate) wait_ms: Percentiles,
+}
+
 /// `project --rebuild identity` over everything the run wrote.
 #[derive(Debug, Serialize)]
 pub(crate) struct Rebuild {
@@ -71,6 +81,7 @@ pub(crate) struct Results {
     postgres: String,
     closed_loop: ClosedLoop,
     open_loop: Vec<OpenLoop>,
+    read_your_writes: ReadYourWrites,
     rebuild_from_offset_0: Rebuild,
     /// The highest offered rate whose p99 lag stayed under 1 s (none when even the lowest did not).
     highest_rate_p99_lag_under_1s: Option<u32>,
@@ -83,6 +94,7 @@ impl Results {
     pub(crate) fn new(
         closed_loop: ClosedLoop,
         open_loop: Vec<OpenLoop>,
+        read_your_writes: ReadYourWrites,
         rebuild_from_offset_0: Rebuild,
         pgbench_insert_tps: f64,
         postgres: String,
@@ -105,6 +117,7 @@ impl Results {
             ratio_kafka_to_pgbench: closed_loop.durable_on_kafka_per_s / pgbench_insert_tps,
             closed_loop,
             open_loop,
+            read_your_writes,
             rebuild_from_offset_0,
             highest_rate_p99_lag_under_1s: highest,
             pgbench_insert_tps,
@@ -144,6 +157,11 @@ impl Results {
         println!(
             "  ratio (durable on Kafka / pgbench)     : {:>10.3}",
             self.ratio_kafka_to_pgbench
+        );
+        let w = &self.read_your_writes;
+        println!(
+            "  read-your-writes, sequential pairs      : {:>10} misses of {} (wait p50 / p99 / max {:.1} / {:.1} / {:.1} ms)",
+            w.misses, w.pairs, w.wait_ms.p50, w.wait_ms.p99, w.wait_ms.max
         );
         let r = &self.rebuild_from_offset_0;
         println!(
