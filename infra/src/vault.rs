@@ -7,8 +7,10 @@
 //! with a label): wrapping data keys, e-mail digests, secrets at rest. Every ciphertext written
 //! now is `0x02 ‖ nonce ‖ ciphertext ‖ tag` with associated data that binds it to its owner: a
 //! wrapped data key to its subject, a sealed value to its subject, so a ciphertext moved to
-//! another row or subject does not open. Values written before (no version byte, the data key
-//! wrapped with the master key directly, no associated data) still open.
+//! another row or subject does not open; a sealed value is also bound to its [`Field`], so a value
+//! copied into another field does not open either. Values written before (bound to the owner
+//! only; or no version byte, the data key wrapped with the master key directly, no associated
+//! data) still open.
 
 use aes_gcm::aead::{Aead, KeyInit, OsRng, Payload, rand_core::RngCore};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
@@ -27,6 +29,66 @@ const FORMAT_V2: u8 = 2;
 /// Associated-data labels, one per purpose.
 const AAD_WRAPPED_KEY: &[u8] = b"hireledger/wrapped-key/v2/";
 const AAD_SEALED: &[u8] = b"hireledger/sealed/v2/";
+/// Sealed values written now: bound to their field as well as their owner.
+const AAD_SEALED_FIELD: &[u8] = b"hireledger/sealed/v3/";
+
+/// What a sealed value is. It is bound into the ciphertext with the owner, so a value copied into
+/// another field (or to another person) does not open: seal and open with the same field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Name,
+    Email,
+    Phone,
+    Qualifications,
+    /// An interviewer's notes about the candidate.
+    Note,
+    /// A rejection, withdrawal or cancellation reason.
+    Reason,
+    /// A rating criterion.
+    Criterion,
+    Position,
+    Tag,
+    VerificationToken,
+    /// A CSV import's file while it is pending (owner: the import).
+    ImportFile,
+}
+
+impl Field {
+    /// Every field (for tools and tests that meet a sealed value of unknown field).
+    pub const ALL: [Self; 11] = [
+        Self::Name,
+        Self::Email,
+        Self::Phone,
+        Self::Qualifications,
+        Self::Note,
+        Self::Reason,
+        Self::Criterion,
+        Self::Position,
+        Self::Tag,
+        Self::VerificationToken,
+        Self::ImportFile,
+    ];
+
+    fn label(self) -> &'static [u8] {
+        match self {
+            Self::Name => b"name/",
+            Self::Email => b"email/",
+            Self::Phone => b"phone/",
+            Self::Qualifications => b"qualifications/",
+            Self::Note => b"note/",
+            Self::Reason => b"reason/",
+            Self::Criterion => b"criterion/",
+            Self::Position => b"position/",
+            Self::Tag => b"tag/",
+            Self::VerificationToken => b"verification-token/",
+            Self::ImportFile => b"import-file/",
+        }
+    }
+
+    fn aad(self) -> Vec<u8> {
+        [AAD_SEALED_FIELD, self.label()].concat()
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum VaultError {
@@ -209,28 +271,38 @@ impl Vault {
         }
     }
 
-    /// Encrypts `plaintext` with the subject's key, creating the key on first use.
-    pub async fn seal(&self, subject: Uuid, plaintext: &str) -> Result<Sealed, VaultError> {
+    /// Encrypts `plaintext` with the subject's key (created on first use), bound to the subject
+    /// and to `field`.
+    pub async fn seal(
+        &self,
+        subject: Uuid,
+        field: Field,
+        plaintext: &str,
+    ) -> Result<Sealed, VaultError> {
         let cipher = self.subject_cipher(subject, true).await?;
-        let ct = encrypt_bound(&cipher, plaintext.as_bytes(), AAD_SEALED, subject)?;
+        let ct = encrypt_bound(&cipher, plaintext.as_bytes(), &field.aad(), subject)?;
         Ok(Sealed {
             subject,
             ct: B64.encode(ct),
         })
     }
 
-    /// Decrypts a sealed value; `Ok(None)` when the subject was erased.
-    pub async fn open(&self, sealed: &Sealed) -> Result<Option<String>, VaultError> {
+    /// Decrypts a sealed value of `field`; `Ok(None)` when the subject was erased. A value sealed
+    /// for another field or person is [`VaultError::Corrupt`].
+    pub async fn open(&self, sealed: &Sealed, field: Field) -> Result<Option<String>, VaultError> {
         let cipher = match self.subject_cipher(sealed.subject, false).await {
             Ok(c) => c,
             Err(VaultError::Erased) => return Ok(None),
             Err(e) => return Err(e),
         };
         let data = B64.decode(&sealed.ct).map_err(|_| VaultError::Corrupt)?;
-        let clear = match decrypt_bound(&cipher, &data, AAD_SEALED, sealed.subject) {
+        let clear = match decrypt_bound(&cipher, &data, &field.aad(), sealed.subject) {
             Some(clear) => clear,
-            // Sealed before format 2 (no associated data).
-            None => decrypt(&cipher, &data)?,
+            // Sealed before fields were bound (owner only), or before format 2 (nothing bound).
+            None => match decrypt_bound(&cipher, &data, AAD_SEALED, sealed.subject) {
+                Some(clear) => clear,
+                None => decrypt(&cipher, &data)?,
+            },
         };
         String::from_utf8(clear)
             .map(Some)
@@ -303,6 +375,18 @@ mod tests {
             "used for another purpose"
         );
         // And the legacy path cannot open it either.
+        assert!(decrypt(&c, &ct).is_err());
+    }
+
+    #[test]
+    fn a_sealed_value_opens_only_in_its_own_field() {
+        let c = cipher(3);
+        let owner = Uuid::now_v7();
+        let ct = encrypt_bound(&c, b"ada@example.com", &Field::Email.aad(), owner).unwrap();
+        assert!(decrypt_bound(&c, &ct, &Field::Email.aad(), owner).is_some());
+        assert!(decrypt_bound(&c, &ct, &Field::Name.aad(), owner).is_none());
+        // Nor through the older owner-only or legacy paths that `open` falls back to.
+        assert!(decrypt_bound(&c, &ct, AAD_SEALED, owner).is_none());
         assert!(decrypt(&c, &ct).is_err());
     }
 

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use hireledger_domain::Sealed;
 use hireledger_domain::company::CompanySettings;
 use hireledger_infra::settings::topic_name;
-use hireledger_infra::vault::{Vault, VaultError};
+use hireledger_infra::vault::{Field, Vault, VaultError};
 use hireledger_schemas::common::{RoleV1, SealedV1};
 use hireledger_schemas::{CompanyEventV1, PublishedEvent, UserEventV1};
 use sqlx::{Postgres, Transaction};
@@ -51,12 +51,12 @@ impl IdentityProjector {
     }
 
     /// Opens a sealed value; `None` when its subject was erased.
-    async fn open(&self, sealed: &SealedV1) -> anyhow::Result<Option<String>> {
+    async fn open(&self, sealed: &SealedV1, field: Field) -> anyhow::Result<Option<String>> {
         let sealed = Sealed {
             subject: sealed.subject,
             ct: sealed.ct.clone(),
         };
-        match self.vault.open(&sealed).await {
+        match self.vault.open(&sealed, field).await {
             Ok(v) => Ok(v),
             // Keep the sqlx error at the top of the chain so the runner retries it.
             Err(VaultError::Db(e)) => Err(anyhow::Error::new(e).context("opening a sealed value")),
@@ -78,8 +78,8 @@ impl IdentityProjector {
                     e.company_id == id,
                     "company_id differs from the subject {id}"
                 );
-                let contact_name = self.open(&e.contact.name).await?;
-                let contact_email = self.open(&e.contact.email).await?;
+                let contact_name = self.open(&e.contact.name, Field::Name).await?;
+                let contact_email = self.open(&e.contact.email, Field::Email).await?;
                 let defaults = CompanySettings::default();
                 sqlx::query(
                     "INSERT INTO rm_companies (company_id, name, domain, status, contact_person_id,
@@ -159,8 +159,8 @@ impl IdentityProjector {
         match event {
             UserEventV1::UserRegistered(e) => {
                 anyhow::ensure!(e.user_id == id, "user_id differs from the subject {id}");
-                let name = self.open(&e.name).await?;
-                let email = self.open(&e.email).await?;
+                let name = self.open(&e.name, Field::Name).await?;
+                let email = self.open(&e.email, Field::Email).await?;
                 sqlx::query(
                     "INSERT INTO rm_users (user_id, company_id, role, status, name, email,
                         created_at, updated_at, version, events_applied)
@@ -180,11 +180,11 @@ impl IdentityProjector {
             }
             UserEventV1::UserProfileUpdated(e) => {
                 let name = match &e.name {
-                    Some(s) => Some(self.open(s).await?),
+                    Some(s) => Some(self.open(s, Field::Name).await?),
                     None => None,
                 };
                 let email = match &e.email {
-                    Some(s) => Some(self.open(s).await?),
+                    Some(s) => Some(self.open(s, Field::Email).await?),
                     None => None,
                 };
                 sqlx::query(

@@ -146,7 +146,14 @@ async fn erased_person_is_found_nowhere_and_other_events_still_load() {
         .await
         .unwrap();
     let sealed_email = acme.contact.unwrap().email;
-    assert_eq!(identity.vault().open(&sealed_email).await.unwrap(), None);
+    assert_eq!(
+        identity
+            .vault()
+            .open(&sealed_email, hireledger_infra::vault::Field::Email)
+            .await
+            .unwrap(),
+        None
+    );
 
     // Kafka: every message of both topics, payload and headers, free of the person's data.
     eventually("the relay to drain", async || {

@@ -215,7 +215,7 @@ async fn dropping_a_persons_key_row_is_all_erasure_takes() {
         hireledger_infra::vault::Vault::new(pool.clone(), &crate::support::dev_master_key())
             .unwrap();
     for v in &sealed {
-        assert!(vault.open(v).await.unwrap().is_some());
+        assert!(open_any(&vault, v).await.is_some());
     }
 
     let dropped = sqlx::query("DELETE FROM vault.subject_keys WHERE subject_id = $1")
@@ -226,9 +226,25 @@ async fn dropping_a_persons_key_row_is_all_erasure_takes() {
     assert_eq!(dropped.rows_affected(), 1);
     for v in &sealed {
         assert_eq!(
-            vault.open(v).await.unwrap(),
+            open_any(&vault, v).await,
             None,
             "data opened without its key"
         );
     }
+}
+
+/// Opens a sealed value whose field the test does not know: the field it was sealed for opens it
+/// (every other one refuses it as corrupt); `None` once its subject's key is gone.
+async fn open_any(
+    vault: &hireledger_infra::vault::Vault,
+    sealed: &hireledger_domain::Sealed,
+) -> Option<String> {
+    for field in hireledger_infra::vault::Field::ALL {
+        match vault.open(sealed, field).await {
+            Ok(v) => return v,
+            Err(hireledger_infra::vault::VaultError::Corrupt) => continue,
+            Err(e) => panic!("opening: {e}"),
+        }
+    }
+    panic!("no field opens the value")
 }

@@ -121,7 +121,10 @@ async fn events_project_into_decrypted_rows() {
         t0 + Span::seconds(1),
         Some(acme),
         user_event(UserEventV1::UserProfileUpdated(UserProfileUpdatedV1 {
-            name: Some(h.seal(dana, "Dana Scully").await),
+            name: Some(
+                h.seal(dana, hireledger_infra::vault::Field::Name, "Dana Scully")
+                    .await,
+            ),
             email: None,
             updated_by: None,
         })),
@@ -237,8 +240,16 @@ async fn duplicate_messages_are_applied_once() {
         user_id: user,
         company_id: None,
         role: RoleV1::SystemAdmin,
-        name: h.seal(user, "Dup").await,
-        email: h.seal(user, "dup@example.com").await,
+        name: h
+            .seal(user, hireledger_infra::vault::Field::Name, "Dup")
+            .await,
+        email: h
+            .seal(
+                user,
+                hireledger_infra::vault::Field::Email,
+                "dup@example.com",
+            )
+            .await,
         registered_by: None,
     }));
     let role = role_changed(RoleV1::SystemAdmin, RoleV1::SystemAdmin);
@@ -356,8 +367,16 @@ async fn erasure_nulls_personal_fields_in_both_tables() {
     // Sealed now, published only after the erasure.
     let late_contact = ContactPersonV1 {
         person_id: erin,
-        name: h.seal(erin, "Erin again").await,
-        email: h.seal(erin, "erin.again@example.com").await,
+        name: h
+            .seal(erin, hireledger_infra::vault::Field::Name, "Erin again")
+            .await,
+        email: h
+            .seal(
+                erin,
+                hireledger_infra::vault::Field::Email,
+                "erin.again@example.com",
+            )
+            .await,
     };
     for id in [acme, other] {
         h.wait_version(ViewKind::Company, id, 1).await;

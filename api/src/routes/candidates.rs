@@ -24,6 +24,7 @@ use chrono::{DateTime, Utc};
 use hireledger_commands::pipeline::{CandidateInput, PipelineError};
 use hireledger_domain::candidate::{CandidateError, CandidateSource};
 use hireledger_domain::{InvalidValue, PersonalText, Role, Sealed};
+use hireledger_infra::vault::Field;
 use hireledger_projections::ViewKind;
 use hireledger_projections::views::{
     CandidateFilter, CandidateSort, CandidateView, get_candidate, list_candidates,
@@ -356,13 +357,25 @@ fn deleted() -> ApiError {
 }
 
 /// The clear text of one of the candidate's sealed values (410 `CAND_004` once deleted).
-async fn open(state: &AppState, sealed: &Sealed) -> Result<String, ApiError> {
-    state.pipeline.open(sealed).await?.ok_or_else(deleted)
+async fn open(state: &AppState, sealed: &Sealed, field: Field) -> Result<String, ApiError> {
+    state
+        .pipeline
+        .open(sealed, field)
+        .await?
+        .ok_or_else(deleted)
 }
 
 /// Opens free text about the candidate (position, a tag); clear text of old events as it is.
-async fn open_text(state: &AppState, text: &PersonalText) -> Result<String, ApiError> {
-    state.pipeline.open_text(text).await?.ok_or_else(deleted)
+async fn open_text(
+    state: &AppState,
+    text: &PersonalText,
+    field: Field,
+) -> Result<String, ApiError> {
+    state
+        .pipeline
+        .open_text(text, field)
+        .await?
+        .ok_or_else(deleted)
 }
 
 fn candidate_done(candidate_id: Uuid, version: u64) -> HttpResponse {
@@ -564,35 +577,35 @@ pub async fn patch(
     let current = candidate.profile().ok_or_else(deleted)?;
     let name = match p.name {
         Some(n) => n,
-        None => open(&state, &current.name).await?,
+        None => open(&state, &current.name, Field::Name).await?,
     };
     let email = match p.email {
         Some(e) => e,
-        None => open(&state, &current.email).await?,
+        None => open(&state, &current.email, Field::Email).await?,
     };
     let phone = match (p.phone, &current.phone) {
         (Some(given), _) => given,
-        (None, Some(sealed)) => Some(open(&state, sealed).await?),
+        (None, Some(sealed)) => Some(open(&state, sealed, Field::Phone).await?),
         (None, None) => None,
     };
     let qualifications = match (p.qualifications, &current.qualifications) {
         (Some(given), _) => given,
         (None, Some(sealed)) => {
-            let json = open(&state, sealed).await?;
+            let json = open(&state, sealed, Field::Qualifications).await?;
             serde_json::from_str(&json).map_err(|e| ApiError::Internal(e.into()))?
         }
         (None, None) => Vec::new(),
     };
     let position = match p.position {
         Some(given) => given,
-        None => open_text(&state, &current.position).await?,
+        None => open_text(&state, &current.position, Field::Position).await?,
     };
     let tags = match p.tags {
         Some(given) => given,
         None => {
             let mut tags = Vec::with_capacity(current.tags.len());
             for t in &current.tags {
-                tags.push(open_text(&state, t).await?);
+                tags.push(open_text(&state, t, Field::Tag).await?);
             }
             tags
         }

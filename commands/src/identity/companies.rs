@@ -59,8 +59,22 @@ impl Identity {
         // Approval claims it.
         let contact = ContactPerson {
             person_id,
-            name: self.vault.seal(person_id, contact_name.as_str()).await?,
-            email: self.vault.seal(person_id, email.as_str()).await?,
+            name: self
+                .vault
+                .seal(
+                    person_id,
+                    hireledger_infra::vault::Field::Name,
+                    contact_name.as_str(),
+                )
+                .await?,
+            email: self
+                .vault
+                .seal(
+                    person_id,
+                    hireledger_infra::vault::Field::Email,
+                    email.as_str(),
+                )
+                .await?,
         };
         let command = CompanyCommand::RequestRegistration {
             company_id,
@@ -114,7 +128,7 @@ impl Identity {
         if claimed {
             let email = self
                 .vault
-                .open(&contact.email)
+                .open(&contact.email, hireledger_infra::vault::Field::Email)
                 .await?
                 .ok_or(IdentityError::Company(CompanyError::NotPending))?;
             let email = EmailAddress::parse(&email)?;

@@ -78,8 +78,18 @@ impl Identity {
                 user_id,
                 company_id,
                 role: input.role,
-                name: self.vault.seal(user_id, name.as_str()).await?,
-                email: self.vault.seal(user_id, email.as_str()).await?,
+                name: self
+                    .vault
+                    .seal(user_id, hireledger_infra::vault::Field::Name, name.as_str())
+                    .await?,
+                email: self
+                    .vault
+                    .seal(
+                        user_id,
+                        hireledger_infra::vault::Field::Email,
+                        email.as_str(),
+                    )
+                    .await?,
                 password_hash: self.hasher.hash(password).await?,
             };
             let meta = meta.clone().with_tenant(company_id);
@@ -138,7 +148,11 @@ impl Identity {
     ) -> Result<Committed, IdentityError> {
         let name = change.name.as_deref().map(PersonName::parse).transpose()?;
         let sealed_name = match &name {
-            Some(n) => Some(self.vault.seal(user_id, n.as_str()).await?),
+            Some(n) => Some(
+                self.vault
+                    .seal(user_id, hireledger_infra::vault::Field::Name, n.as_str())
+                    .await?,
+            ),
             None => None,
         };
         let command = UserCommand::UpdateProfile {

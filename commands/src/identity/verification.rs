@@ -67,8 +67,22 @@ impl Identity {
         is_change: bool,
     ) -> Result<(), IdentityError> {
         let token = new_token();
-        let sealed_email = self.vault.seal(user_id, email.as_str()).await?;
-        let sealed_token = self.vault.seal(user_id, &token).await?;
+        let sealed_email = self
+            .vault
+            .seal(
+                user_id,
+                hireledger_infra::vault::Field::Email,
+                email.as_str(),
+            )
+            .await?;
+        let sealed_token = self
+            .vault
+            .seal(
+                user_id,
+                hireledger_infra::vault::Field::VerificationToken,
+                &token,
+            )
+            .await?;
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO email_verifications
@@ -104,7 +118,11 @@ impl Identity {
         let (user, _) = self.users.load(&user_id.to_string()).await?;
         self.require_live(&user.status)?;
         let email = match &user.email {
-            Some(sealed) => self.vault.open(sealed).await?,
+            Some(sealed) => {
+                self.vault
+                    .open(sealed, hireledger_infra::vault::Field::Email)
+                    .await?
+            }
             None => None,
         }
         .ok_or(IdentityError::User(UserError::Erased))?;
@@ -193,7 +211,7 @@ impl Identity {
 
         let email = self
             .vault
-            .open(&sealed.0)
+            .open(&sealed.0, hireledger_infra::vault::Field::Email)
             .await?
             .ok_or(IdentityError::VerificationInvalid)?;
         let email = EmailAddress::parse(&email)?;
@@ -212,7 +230,15 @@ impl Identity {
                     company_id: user.company_id,
                 },
                 name: None,
-                email: Some(self.vault.seal(user_id, email.as_str()).await?),
+                email: Some(
+                    self.vault
+                        .seal(
+                            user_id,
+                            hireledger_infra::vault::Field::Email,
+                            email.as_str(),
+                        )
+                        .await?,
+                ),
             };
             match self.user_command(user_id, command, meta).await {
                 Ok(c) => (version, events) = (c.version, c.events),

@@ -184,7 +184,10 @@ impl Pipeline {
         let mut history = Vec::with_capacity(events.len());
         for change in status_history(&events) {
             let reason = match &change.reason {
-                Some(r) => self.open_text(r).await?,
+                Some(r) => {
+                    self.open_text(r, hireledger_infra::vault::Field::Reason)
+                        .await?
+                }
                 None => None,
             };
             history.push((change, reason));

@@ -183,26 +183,31 @@ impl Pipeline {
         personal: &Personal,
         input: &CandidateInput,
     ) -> Result<CandidateProfile, PipelineError> {
-        let seal = |value: String| async move { self.vault.seal(candidate_id, &value).await };
+        use hireledger_infra::vault::Field;
+        let seal = |field: Field, value: String| async move {
+            self.vault.seal(candidate_id, field, &value).await
+        };
         Ok(CandidateProfile {
-            name: seal(personal.name.as_str().to_owned()).await?,
-            email: seal(personal.email.as_str().to_owned()).await?,
+            name: seal(Field::Name, personal.name.as_str().to_owned()).await?,
+            email: seal(Field::Email, personal.email.as_str().to_owned()).await?,
             phone: match &personal.phone {
-                Some(p) => Some(seal(p.as_str().to_owned()).await?),
+                Some(p) => Some(seal(Field::Phone, p.as_str().to_owned()).await?),
                 None => None,
             },
             qualifications: match &personal.qualifications {
-                Some(q) => Some(seal(q.clone()).await?),
+                Some(q) => Some(seal(Field::Qualifications, q.clone()).await?),
                 None => None,
             },
-            position: PersonalText::Sealed(seal(normalize_position(&input.position)?).await?),
+            position: PersonalText::Sealed(
+                seal(Field::Position, normalize_position(&input.position)?).await?,
+            ),
             domain: input.domain.clone(),
             experience_years: input.experience_years,
             source: input.source,
             tags: {
                 let mut tags = Vec::with_capacity(input.tags.len());
                 for tag in normalize_tags(&input.tags)? {
-                    tags.push(PersonalText::Sealed(seal(tag).await?));
+                    tags.push(PersonalText::Sealed(seal(Field::Tag, tag).await?));
                 }
                 tags
             },
@@ -369,35 +374,45 @@ impl Pipeline {
         new: &mut CandidateProfile,
         current: &CandidateProfile,
     ) -> Result<(), PipelineError> {
+        use hireledger_infra::vault::Field;
         async fn same(
             vault: &hireledger_infra::vault::Vault,
             a: &Sealed,
             b: &Sealed,
+            field: Field,
         ) -> Result<bool, PipelineError> {
-            Ok(vault.open(a).await? == vault.open(b).await?)
+            Ok(vault.open(a, field).await? == vault.open(b, field).await?)
         }
-        if same(&self.vault, &new.name, &current.name).await? {
+        if same(&self.vault, &new.name, &current.name, Field::Name).await? {
             new.name = current.name.clone();
         }
-        if same(&self.vault, &new.email, &current.email).await? {
+        if same(&self.vault, &new.email, &current.email, Field::Email).await? {
             new.email = current.email.clone();
         }
-        for (n, c) in [
-            (&mut new.phone, &current.phone),
-            (&mut new.qualifications, &current.qualifications),
+        for (n, c, field) in [
+            (&mut new.phone, &current.phone, Field::Phone),
+            (
+                &mut new.qualifications,
+                &current.qualifications,
+                Field::Qualifications,
+            ),
         ] {
             if let (Some(nv), Some(cv)) = (n.as_ref(), c.as_ref())
-                && same(&self.vault, nv, cv).await?
+                && same(&self.vault, nv, cv, field).await?
             {
                 *n = Some(cv.clone());
             }
         }
         // Position and tags: only sealed ones are kept; clear text of version 1.0 is sealed now.
-        let texts = std::iter::once((&mut new.position, &current.position))
-            .chain(new.tags.iter_mut().zip(&current.tags));
-        for (n, c) in texts {
+        let texts = std::iter::once((&mut new.position, &current.position, Field::Position)).chain(
+            new.tags
+                .iter_mut()
+                .zip(&current.tags)
+                .map(|(n, c)| (n, c, Field::Tag)),
+        );
+        for (n, c, field) in texts {
             if let (PersonalText::Sealed(nv), PersonalText::Sealed(cv)) = (&*n, c)
-                && same(&self.vault, nv, cv).await?
+                && same(&self.vault, nv, cv, field).await?
             {
                 *n = c.clone();
             }
@@ -406,8 +421,12 @@ impl Pipeline {
     }
 
     /// Opens a candidate's sealed value; `None` once the candidate was deleted.
-    pub async fn open(&self, sealed: &Sealed) -> Result<Option<String>, PipelineError> {
-        Ok(self.vault.open(sealed).await?)
+    pub async fn open(
+        &self,
+        sealed: &Sealed,
+        field: hireledger_infra::vault::Field,
+    ) -> Result<Option<String>, PipelineError> {
+        Ok(self.vault.open(sealed, field).await?)
     }
 
     /// Runs a candidate command, tagging its events with the candidate's company.

@@ -284,7 +284,14 @@ impl Pipeline {
                 created: false,
             });
         }
-        let sealed = self.vault.seal(import_id, content).await?;
+        let sealed = self
+            .vault
+            .seal(
+                import_id,
+                hireledger_infra::vault::Field::ImportFile,
+                content,
+            )
+            .await?;
         let actor_json =
             serde_json::to_value(actor).map_err(|e| PipelineError::Internal(e.into()))?;
         let inserted = sqlx::query(
@@ -427,7 +434,11 @@ impl Pipeline {
             subject: import_id,
             ct,
         };
-        let Some(content) = self.vault.open(&sealed).await? else {
+        let Some(content) = self
+            .vault
+            .open(&sealed, hireledger_infra::vault::Field::ImportFile)
+            .await?
+        else {
             return self
                 .finish_import(import_id, Some("file no longer readable"))
                 .await;

@@ -341,11 +341,22 @@ impl Pipeline {
                 }
                 .into());
             }
-            Some(n) => Some(self.vault.seal(candidate_id, n).await?),
+            Some(n) => Some(
+                self.vault
+                    .seal(candidate_id, hireledger_infra::vault::Field::Note, n)
+                    .await?,
+            ),
         };
         let mut ratings = Vec::new();
         for r in normalize_ratings(input.ratings)? {
-            let criterion = self.vault.seal(candidate_id, &r.criterion).await?;
+            let criterion = self
+                .vault
+                .seal(
+                    candidate_id,
+                    hireledger_infra::vault::Field::Criterion,
+                    &r.criterion,
+                )
+                .await?;
             ratings.push(RecordedRating {
                 criterion: PersonalText::Sealed(criterion),
                 rating: r.rating,

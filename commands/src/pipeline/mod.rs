@@ -181,7 +181,7 @@ impl Pipeline {
         &self.pool
     }
 
-    /// Seals free text about a candidate under their key (a deleted candidate's key is gone:
+    /// Seals a reason about a candidate under their key (a deleted candidate's key is gone:
     /// [`CandidateError::Deleted`]).
     async fn seal_about(
         &self,
@@ -189,17 +189,25 @@ impl Pipeline {
         text: Option<String>,
     ) -> Result<Option<Sealed>, PipelineError> {
         match text {
-            Some(t) => Ok(Some(self.vault.seal(candidate_id, &t).await?)),
+            Some(t) => Ok(Some(
+                self.vault
+                    .seal(candidate_id, hireledger_infra::vault::Field::Reason, &t)
+                    .await?,
+            )),
             None => Ok(None),
         }
     }
 
     /// Opens free text about a candidate: clear text as it is, sealed text with the vault
     /// (`None` once the candidate was erased).
-    pub async fn open_text(&self, text: &PersonalText) -> Result<Option<String>, PipelineError> {
+    pub async fn open_text(
+        &self,
+        text: &PersonalText,
+        field: hireledger_infra::vault::Field,
+    ) -> Result<Option<String>, PipelineError> {
         match text {
             PersonalText::Clear(t) => Ok(Some(t.clone())),
-            PersonalText::Sealed(s) => Ok(self.vault.open(s).await?),
+            PersonalText::Sealed(s) => Ok(self.vault.open(s, field).await?),
         }
     }
 

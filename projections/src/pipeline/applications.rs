@@ -7,6 +7,7 @@ use super::{PipelineProjector, candidate_deleted, wire};
 use crate::envelope::Envelope;
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
+use hireledger_infra::vault::Field;
 use hireledger_schemas::ApplicationEventV1;
 use hireledger_schemas::application::{ApplicationStatusV1, ApplicationSubmittedV1};
 use sqlx::{Postgres, Transaction};
@@ -78,11 +79,11 @@ impl PipelineProjector {
     ) -> anyhow::Result<()> {
         match event {
             ApplicationEventV1::ApplicationStatusChanged(e) => {
-                let reason = self.open_text_opt(e.reason.as_ref()).await?;
+                let reason = self.open_text_opt(e.reason.as_ref(), Field::Reason).await?;
                 transition(tx, env, e.from, &wire(&e.to)?, reason.as_deref(), e.at).await
             }
             ApplicationEventV1::ApplicationWithdrawn(e) => {
-                let reason = self.open_text_opt(e.reason.as_ref()).await?;
+                let reason = self.open_text_opt(e.reason.as_ref(), Field::Reason).await?;
                 transition(tx, env, e.from, "WITHDRAWN", reason.as_deref(), e.at).await
             }
             ApplicationEventV1::ApplicationSubmitted(e) => submitted(tx, env, e).await,

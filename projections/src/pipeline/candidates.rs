@@ -4,6 +4,7 @@
 use super::{PipelineProjector, candidate_deleted, lock_candidate, one_row, wire};
 use crate::envelope::Envelope;
 use anyhow::Context as _;
+use hireledger_infra::vault::Field;
 use hireledger_schemas::CandidateEventV1;
 use hireledger_schemas::candidate::CandidateProfileV2;
 use sqlx::{Postgres, Transaction};
@@ -23,22 +24,28 @@ struct Columns {
 
 impl PipelineProjector {
     async fn columns(&self, p: &CandidateProfileV2) -> anyhow::Result<Columns> {
-        let qualifications = match self.open_opt(p.qualifications.as_ref()).await? {
+        let qualifications = match self
+            .open_opt(p.qualifications.as_ref(), Field::Qualifications)
+            .await?
+        {
             Some(json) => Some(
                 serde_json::from_str(&json).context("qualifications are not a JSON document")?,
             ),
             None => None,
         };
         Ok(Columns {
-            name: self.open(&p.name).await?,
-            email: self.open(&p.email).await?,
-            phone: self.open_opt(p.phone.as_ref()).await?,
+            name: self.open(&p.name, Field::Name).await?,
+            email: self.open(&p.email, Field::Email).await?,
+            phone: self.open_opt(p.phone.as_ref(), Field::Phone).await?,
             qualifications,
-            position: self.open_text(&p.position).await?.unwrap_or_default(),
+            position: self
+                .open_text(&p.position, Field::Position)
+                .await?
+                .unwrap_or_default(),
             tags: {
                 let mut tags = Vec::with_capacity(p.tags.len());
                 for t in &p.tags {
-                    tags.extend(self.open_text(t).await?);
+                    tags.extend(self.open_text(t, Field::Tag).await?);
                 }
                 tags
             },

@@ -4,6 +4,7 @@
 use super::{PipelineProjector, candidate_deleted, wire};
 use crate::envelope::Envelope;
 use anyhow::Context as _;
+use hireledger_infra::vault::Field;
 use hireledger_schemas::InterviewEventV1;
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
@@ -79,7 +80,7 @@ impl PipelineProjector {
                 e.expires_at
             ),
             InterviewEventV1::InterviewCancelled(e) => {
-                let reason = self.open_text_opt(e.reason.as_ref()).await?;
+                let reason = self.open_text_opt(e.reason.as_ref(), Field::Reason).await?;
                 update!(
                     tx,
                     env,
@@ -120,14 +121,16 @@ impl PipelineProjector {
                 let notes = if gone {
                     None
                 } else {
-                    self.open_opt(e.notes.as_ref()).await?
+                    self.open_opt(e.notes.as_ref(), Field::Note).await?
                 };
                 // Criteria opened (`[{criterion, rating}]`); one that cannot be opened any more is
                 // left out.
                 let mut ratings = Vec::with_capacity(e.ratings.len());
                 if !gone {
                     for r in &e.ratings {
-                        if let Some(criterion) = self.open_text(&r.criterion).await? {
+                        if let Some(criterion) =
+                            self.open_text(&r.criterion, Field::Criterion).await?
+                        {
                             ratings.push(serde_json::json!({
                                 "criterion": criterion,
                                 "rating": r.rating,

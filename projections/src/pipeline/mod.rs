@@ -30,7 +30,7 @@ use crate::envelope::Envelope;
 use crate::runner::Projector;
 use anyhow::Context as _;
 use hireledger_infra::settings::topic_name;
-use hireledger_infra::vault::Vault;
+use hireledger_infra::vault::{Field, Vault};
 use hireledger_schemas::common::{PersonalTextV2, SealedV1};
 use hireledger_schemas::{
     ApplicationEventV1, CandidateEventV1, InterviewEventV1, JobEventV1, PublishedEvent,
@@ -71,36 +71,48 @@ impl PipelineProjector {
     }
 
     /// Opens a sealed value; `None` when its subject was erased.
-    async fn open(&self, sealed: &SealedV1) -> anyhow::Result<Option<String>> {
+    async fn open(&self, sealed: &SealedV1, field: Field) -> anyhow::Result<Option<String>> {
         let sealed = hireledger_domain::Sealed {
             subject: sealed.subject,
             ct: sealed.ct.clone(),
         };
         self.vault
-            .open(&sealed)
+            .open(&sealed, field)
             .await
             .map_err(|e| anyhow::Error::new(e).context("opening a sealed value"))
     }
 
-    async fn open_opt(&self, sealed: Option<&SealedV1>) -> anyhow::Result<Option<String>> {
+    async fn open_opt(
+        &self,
+        sealed: Option<&SealedV1>,
+        field: Field,
+    ) -> anyhow::Result<Option<String>> {
         match sealed {
-            Some(s) => self.open(s).await,
+            Some(s) => self.open(s, field).await,
             None => Ok(None),
         }
     }
 
     /// Opens free text about a candidate: clear text (written before it was sealed) as it is, a
     /// sealed one with the vault; `None` when its subject was erased.
-    async fn open_text(&self, text: &PersonalTextV2) -> anyhow::Result<Option<String>> {
+    async fn open_text(
+        &self,
+        text: &PersonalTextV2,
+        field: Field,
+    ) -> anyhow::Result<Option<String>> {
         match text {
             PersonalTextV2::Clear(t) => Ok(Some(t.clone())),
-            PersonalTextV2::Sealed(s) => self.open(s).await,
+            PersonalTextV2::Sealed(s) => self.open(s, field).await,
         }
     }
 
-    async fn open_text_opt(&self, text: Option<&PersonalTextV2>) -> anyhow::Result<Option<String>> {
+    async fn open_text_opt(
+        &self,
+        text: Option<&PersonalTextV2>,
+        field: Field,
+    ) -> anyhow::Result<Option<String>> {
         match text {
-            Some(t) => self.open_text(t).await,
+            Some(t) => self.open_text(t, field).await,
             None => Ok(None),
         }
     }

@@ -73,7 +73,14 @@ async fn a_typed_email_never_links_an_account_to_someone_elses_records() {
     .unwrap();
     let vault =
         hireledger_infra::vault::Vault::new(app.pool.clone(), &app.common.master_key).unwrap();
-    assert_eq!(vault.open(&to.0).await.unwrap().as_deref(), Some(victim));
+    assert_eq!(
+        vault
+            .open(&to.0, hireledger_infra::vault::Field::Email)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(victim)
+    );
     // Tokens are stored only as their SHA-256 hash.
     let token = mailed_token(&app, mallory_id).await;
     let hashed: i64 = sqlx::query_scalar(

@@ -185,8 +185,13 @@ impl Harness {
         last
     }
 
-    pub(super) async fn seal(&self, subject: Uuid, text: &str) -> SealedV1 {
-        let s = self.vault.seal(subject, text).await.unwrap();
+    pub(super) async fn seal(
+        &self,
+        subject: Uuid,
+        field: hireledger_infra::vault::Field,
+        text: &str,
+    ) -> SealedV1 {
+        let s = self.vault.seal(subject, field, text).await.unwrap();
         SealedV1 {
             subject: s.subject,
             ct: s.ct,
@@ -310,9 +315,19 @@ impl Harness {
                 domain: format!("{}.example.com", name.to_lowercase()),
                 contact: ContactPersonV1 {
                     person_id: contact,
-                    name: self.seal(contact, &format!("Contact of {name}")).await,
+                    name: self
+                        .seal(
+                            contact,
+                            hireledger_infra::vault::Field::Name,
+                            &format!("Contact of {name}"),
+                        )
+                        .await,
                     email: self
-                        .seal(contact, &format!("contact@{name}.example.com"))
+                        .seal(
+                            contact,
+                            hireledger_infra::vault::Field::Email,
+                            &format!("contact@{name}.example.com"),
+                        )
                         .await,
                 },
             },
@@ -333,9 +348,15 @@ impl Harness {
             user_id: user,
             company_id: company,
             role,
-            name: self.seal(user, name).await,
+            name: self
+                .seal(user, hireledger_infra::vault::Field::Name, name)
+                .await,
             email: self
-                .seal(user, &format!("{}@example.com", name.to_lowercase()))
+                .seal(
+                    user,
+                    hireledger_infra::vault::Field::Email,
+                    &format!("{}@example.com", name.to_lowercase()),
+                )
                 .await,
             registered_by: None,
         }));

@@ -167,10 +167,20 @@ async fn a_deletion_racing_a_feedback_leaves_no_note_behind() {
         PublishedEvent::Interview(InterviewEventV1::FeedbackSubmitted(FeedbackSubmittedV2 {
             interviewer_id: interviewer,
             ratings: vec![CriterionRatingV2 {
-                criterion: PersonalTextV2::Sealed(h.seal(candidate, "Rust").await),
+                criterion: PersonalTextV2::Sealed(
+                    h.seal(candidate, hireledger_infra::vault::Field::Criterion, "Rust")
+                        .await,
+                ),
                 rating: 4,
             }],
-            notes: Some(h.seal(candidate, "Nervous but very strong").await),
+            notes: Some(
+                h.seal(
+                    candidate,
+                    hireledger_infra::vault::Field::Note,
+                    "Nervous but very strong",
+                )
+                .await,
+            ),
             recommendation: RecommendationV1::Hire,
             submitted_at: Utc::now(),
         })),

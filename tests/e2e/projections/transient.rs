@@ -49,8 +49,20 @@ async fn a_transient_vault_error_is_retried_not_taken_for_poison() {
     let candidate = Uuid::now_v7();
     let company = Uuid::now_v7();
     let profile = CandidateProfileV2 {
-        name: h.seal(candidate, "Vera Vault").await,
-        email: h.seal(candidate, "vera@vault.example").await,
+        name: h
+            .seal(
+                candidate,
+                hireledger_infra::vault::Field::Name,
+                "Vera Vault",
+            )
+            .await,
+        email: h
+            .seal(
+                candidate,
+                hireledger_infra::vault::Field::Email,
+                "vera@vault.example",
+            )
+            .await,
         phone: None,
         qualifications: None,
         position: PersonalTextV2::Clear(String::new()),
