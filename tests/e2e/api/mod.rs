@@ -256,7 +256,7 @@ async fn mailed_token(app: &TestApp, user_id: Uuid) -> String {
     let vault = hireledger_infra::vault::Vault::new(app.pool.clone(), &app.common.master_key)
         .expect("vault");
     vault
-        .open(&sealed.0, hireledger_infra::vault::Field::Email)
+        .open(&sealed.0, hireledger_infra::vault::Field::VerificationToken)
         .await
         .expect("open the mail")
         .expect("recipient not erased")
