@@ -43,14 +43,15 @@ pub fn phone_digits(phone: &str) -> String {
 }
 
 /// Validated personal fields, still in clear.
-struct Personal {
-    name: PersonName,
-    email: EmailAddress,
-    phone: Option<PhoneNumber>,
-    qualifications: Option<String>,
+pub(super) struct Personal {
+    pub(super) name: PersonName,
+    pub(super) email: EmailAddress,
+    pub(super) phone: Option<PhoneNumber>,
+    /// The qualifications as a JSON array, if any.
+    pub(super) qualifications: Option<String>,
 }
 
-fn parse_personal(input: &CandidateInput) -> Result<Personal, PipelineError> {
+pub(super) fn parse_personal(input: &CandidateInput) -> Result<Personal, PipelineError> {
     let name = PersonName::parse(&input.name)?;
     let email = EmailAddress::parse(&input.email)?;
     let phone = match input.phone.as_deref().map(str::trim) {
@@ -89,6 +90,30 @@ fn parse_personal(input: &CandidateInput) -> Result<Personal, PipelineError> {
         email,
         phone,
         qualifications,
+    })
+}
+
+/// The profile of `input` with its personal values sealed by `seal` (the same fields that
+/// [`Pipeline::seal_profile`] seals through the vault), for a caller holding the key already.
+pub(super) fn profile_with<E>(
+    personal: &Personal,
+    input: &CandidateInput,
+    seal: impl Fn(&str) -> Result<Sealed, E>,
+) -> Result<CandidateProfile, E> {
+    Ok(CandidateProfile {
+        name: seal(personal.name.as_str())?,
+        email: seal(personal.email.as_str())?,
+        phone: personal.phone.as_ref().map(|p| seal(p.as_str())).transpose()?,
+        qualifications: personal
+            .qualifications
+            .as_deref()
+            .map(&seal)
+            .transpose()?,
+        position: input.position.clone(),
+        domain: input.domain.clone(),
+        experience_years: input.experience_years,
+        source: input.source,
+        tags: input.tags.clone(),
     })
 }
 

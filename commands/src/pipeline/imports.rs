@@ -19,7 +19,10 @@
 //! - **End**: every import ends `COMPLETED` or `FAILED`; either way the file is dropped and its key
 //!   destroyed; only counts and row errors remain.
 
+mod batch;
+
 use super::{CandidateInput, Pipeline, PipelineError};
+use batch::{Batched, ChunkRow};
 use crate::bus::CommandMetadata;
 use chrono::{DateTime, Utc};
 use hireledger_domain::candidate::{CandidateError, CandidateSource};
@@ -35,7 +38,10 @@ pub const MAX_IMPORT_BYTES: usize = 10 * 1024 * 1024;
 const MAX_ROWS: usize = 100_000;
 /// How long a worker holds an import before another instance may resume it.
 const LEASE: Duration = Duration::from_secs(30);
-/// Progress is written (and the lease extended) at least this often.
+/// Rows created together (see [`batch`]); progress is written (and the lease extended) after
+/// each chunk.
+const CHUNK_ROWS: usize = 250;
+/// When a chunk runs row by row, progress is also written this often.
 const PROGRESS_EVERY_ROWS: usize = 50;
 /// Leases of one import before it is failed for good (each lease is an attempt).
 const MAX_ATTEMPTS: i32 = 10;
@@ -215,6 +221,23 @@ fn inspect(content: &str) -> Result<usize, PipelineError> {
         return Err(PipelineError::ImportFile("no_rows"));
     }
     Ok(rows)
+}
+
+/// Why an import stops at a row.
+#[derive(Debug)]
+enum RowStop {
+    /// No later row can succeed: the import fails with this reason.
+    Fails(&'static str),
+    /// The store is unavailable: resume from the cursor later.
+    Retry(PipelineError),
+}
+
+/// The import being worked on.
+struct Run<'a> {
+    import_id: Uuid,
+    company_id: Uuid,
+    actor: Actor,
+    meta: &'a CommandMetadata,
 }
 
 /// What a failed row creation means for the import.
@@ -456,65 +479,131 @@ impl Pipeline {
         };
         let cursor = progress.processed;
         let mut new_errors = Vec::new();
-        for record in reader.records().skip(cursor) {
-            let Ok(record) = record else {
+        let mut records = reader.records().skip(cursor);
+        loop {
+            // The next chunk, up to a malformed record (the import fails after the rows before it).
+            let mut chunk = Vec::with_capacity(CHUNK_ROWS);
+            let mut malformed = false;
+            for record in records.by_ref() {
+                let Ok(record) = record else {
+                    malformed = true;
+                    break;
+                };
+                let line = record.position().map_or(0, csv::Position::line);
+                let parsed = if record.len() != header.len() {
+                    Err(row_error(line, None, "ROW_001", "wrong_field_count"))
+                } else {
+                    parse_row(&cols, &record, line)
+                };
+                chunk.push(ChunkRow { line, parsed });
+                if chunk.len() == CHUNK_ROWS {
+                    break;
+                }
+            }
+            if chunk.is_empty() && !malformed {
+                break;
+            }
+            let run = Run {
+                import_id,
+                company_id,
+                actor,
+                meta: &meta,
+            };
+            if let Some(stop) = self
+                .import_chunk(&run, chunk, &mut progress, &mut new_errors)
+                .await?
+            {
                 self.save_progress(import_id, &progress, &mut new_errors)
                     .await?;
+                return match stop {
+                    RowStop::Fails(reason) => self.finish_import(import_id, Some(reason)).await,
+                    RowStop::Retry(e) => Err(e),
+                };
+            }
+            self.save_progress(import_id, &progress, &mut new_errors)
+                .await?;
+            if malformed {
                 return self.finish_import(import_id, Some("malformed")).await;
-            };
-            let line = record.position().map_or(0, csv::Position::line);
-            let outcome = if record.len() != header.len() {
-                Err(row_error(line, None, "ROW_001", "wrong_field_count"))
-            } else {
-                match parse_row(&cols, &record, line) {
-                    Err(e) => Err(e),
-                    Ok(input) => {
-                        let candidate_id = imported_candidate_id(import_id, line);
-                        match self
-                            .create_candidate(
-                                actor,
-                                Some(company_id),
-                                input,
-                                Some(candidate_id),
-                                Some(import_id),
-                                &meta,
-                            )
-                            .await
-                        {
-                            Ok(_) => Ok(()),
-                            Err(e) => match row_failure(e, line) {
-                                RowFailure::Rejected(r) => Err(r),
-                                RowFailure::ImportFails(reason) => {
-                                    self.save_progress(import_id, &progress, &mut new_errors)
-                                        .await?;
-                                    return self.finish_import(import_id, Some(reason)).await;
-                                }
-                                RowFailure::Retry(e) => {
-                                    self.save_progress(import_id, &progress, &mut new_errors)
-                                        .await?;
-                                    return Err(e);
-                                }
-                            },
-                        }
-                    }
-                }
-            };
+            }
+        }
+        self.finish_import(import_id, None).await
+    }
+
+    /// Imports one chunk (in one go where it can, else row by row) and moves `progress` past
+    /// the rows whose outcome is known; `Some` when the import must stop there.
+    async fn import_chunk(
+        &self,
+        run: &Run<'_>,
+        chunk: Vec<ChunkRow>,
+        progress: &mut Progress,
+        new_errors: &mut Vec<ImportRowError>,
+    ) -> Result<Option<RowStop>, PipelineError> {
+        let record = |progress: &mut Progress, errors: &mut Vec<_>, outcome| {
             progress.processed += 1;
             match outcome {
                 Ok(()) => progress.imported += 1,
                 Err(e) => {
                     progress.rejected += 1;
-                    new_errors.push(e);
+                    errors.push(e);
                 }
             }
+        };
+        match self
+            .create_chunk(run.actor, run.company_id, run.import_id, &chunk, run.meta)
+            .await
+        {
+            Batched::Done(outcomes) => {
+                for outcome in outcomes {
+                    record(progress, new_errors, outcome);
+                }
+                return Ok(None);
+            }
+            Batched::Retry(e) => return Ok(Some(RowStop::Retry(e))),
+            Batched::RowByRow => {}
+        }
+        for row in chunk {
+            let outcome = match row.parsed {
+                Err(e) => Err(e),
+                Ok(input) => match self.import_row(run, row.line, input).await {
+                    Ok(outcome) => outcome,
+                    Err(stop) => return Ok(Some(stop)),
+                },
+            };
+            record(progress, new_errors, outcome);
             if progress.processed.is_multiple_of(PROGRESS_EVERY_ROWS) {
-                self.save_progress(import_id, &progress, &mut new_errors)
+                self.save_progress(run.import_id, progress, new_errors)
                     .await?;
             }
         }
-        self.save_progress(import_id, &progress, &mut new_errors)
-            .await?;
-        self.finish_import(import_id, None).await
+        Ok(None)
+    }
+
+    /// One row through [`Pipeline::create_candidate`]: its outcome, or why the import stops.
+    async fn import_row(
+        &self,
+        run: &Run<'_>,
+        line: u64,
+        input: CandidateInput,
+    ) -> Result<Result<(), ImportRowError>, RowStop> {
+        let candidate_id = imported_candidate_id(run.import_id, line);
+        match self
+            .create_candidate(
+                run.actor,
+                Some(run.company_id),
+                input,
+                Some(candidate_id),
+                Some(run.import_id),
+                run.meta,
+            )
+            .await
+        {
+            Ok(_) => Ok(Ok(())),
+            Err(e) => match row_failure(e, line) {
+                RowFailure::Rejected(r) => Ok(Err(r)),
+                RowFailure::ImportFails(reason) => Err(RowStop::Fails(reason)),
+                RowFailure::Retry(e) => Err(RowStop::Retry(e)),
+            },
+        }
     }
 
     async fn finish_import(

@@ -6,6 +6,7 @@ use crate::envelope::Envelope;
 use anyhow::Context as _;
 use hireledger_schemas::CandidateEventV1;
 use hireledger_schemas::candidate::CandidateProfileV1;
+use hireledger_schemas::common::SealedV1;
 use sqlx::{Postgres, Transaction};
 
 /// The profile's columns, personal values opened (NULL once the key is gone).
@@ -18,17 +19,45 @@ struct Columns {
 }
 
 impl PipelineProjector {
+    /// Opens the profile's values with one key lookup per subject (all of them are the
+    /// candidate's), instead of one per value. The keys live only for this event.
     async fn columns(&self, p: &CandidateProfileV1) -> anyhow::Result<Columns> {
-        let qualifications = match self.open_opt(p.qualifications.as_ref()).await? {
+        let sealed = [
+            Some(&p.name),
+            Some(&p.email),
+            p.phone.as_ref(),
+            p.qualifications.as_ref(),
+        ];
+        let mut subjects: Vec<uuid::Uuid> = sealed.iter().flatten().map(|s| s.subject).collect();
+        subjects.dedup();
+        let vault_error = |e| anyhow::Error::new(e).context("opening a sealed value");
+        let keys = self
+            .vault
+            .keys_for_opening(&subjects)
+            .await
+            .map_err(vault_error)?;
+        // `None` when the subject was erased (its key is gone), like `Vault::open`.
+        let open = |s: Option<&SealedV1>| -> anyhow::Result<Option<String>> {
+            let Some(s) = s else { return Ok(None) };
+            let Some(key) = keys.get(&s.subject) else {
+                return Ok(None);
+            };
+            let sealed = hireledger_domain::Sealed {
+                subject: s.subject,
+                ct: s.ct.clone(),
+            };
+            key.open(&sealed).map(Some).map_err(vault_error)
+        };
+        let qualifications = match open(p.qualifications.as_ref())? {
             Some(json) => Some(
                 serde_json::from_str(&json).context("qualifications are not a JSON document")?,
             ),
             None => None,
         };
         Ok(Columns {
-            name: self.open(&p.name).await?,
-            email: self.open(&p.email).await?,
-            phone: self.open_opt(p.phone.as_ref()).await?,
+            name: open(Some(&p.name))?,
+            email: open(Some(&p.email))?,
+            phone: open(p.phone.as_ref())?,
             qualifications,
             source: wire(&p.source)?,
         })
