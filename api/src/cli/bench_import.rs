@@ -113,16 +113,13 @@ fn job_details(i: usize) -> JobDetails {
     }
 }
 
-/// Creates job `i` in `company_id` and waits until `rm_jobs` has it; the latency in ms.
-async fn probe(
+/// Creates job `i` in `company_id`; its id.
+async fn create_probe_job(
     pipeline: &Pipeline,
-    pool: &sqlx::PgPool,
     company_id: Uuid,
     i: usize,
-    deadline: Instant,
-) -> anyhow::Result<f64> {
-    let t = Instant::now();
-    let job = pipeline
+) -> anyhow::Result<Uuid> {
+    Ok(pipeline
         .create_job(
             Actor::System,
             Some(company_id),
@@ -131,21 +128,78 @@ async fn probe(
             false,
             &CommandMetadata::system("bench-import probe"),
         )
-        .await?;
-    wait_until(deadline, || {
-        let pool = pool.clone();
-        async move {
-            Ok(
-                sqlx::query_scalar::<_, bool>("SELECT EXISTS (SELECT 1 FROM rm_jobs WHERE job_id = $1)")
-                    .bind(job.job_id)
-                    .fetch_one(&pool)
-                    .await?,
-            )
+        .await?
+        .job_id)
+}
+
+/// How often the probe watcher looks for the jobs created (one query for all of them), and how
+/// often the read model's candidates are counted: polling must not load what it measures.
+const WATCH_EVERY: Duration = Duration::from_millis(20);
+const COUNT_EVERY: Duration = Duration::from_millis(250);
+
+/// Creates a job in `company_id` every `every` until `probing` turns false, and times each from
+/// just before its creation until `rm_jobs` has it. The latencies in ms, ascending.
+async fn probe_jobs(
+    pipeline: Pipeline,
+    pool: sqlx::PgPool,
+    company_id: Uuid,
+    every: Duration,
+    probing: watch::Receiver<bool>,
+    deadline: Instant,
+) -> anyhow::Result<Vec<f64>> {
+    let (created_tx, mut created_rx) = tokio::sync::mpsc::unbounded_channel();
+    let creator = {
+        let probing = probing.clone();
+        tokio::spawn(async move {
+            let mut i = 1;
+            while *probing.borrow() {
+                let t = Instant::now();
+                let job_id = create_probe_job(&pipeline, company_id, i).await?;
+                let _ = created_tx.send((job_id, t));
+                i += 1;
+                tokio::time::sleep(every).await;
+            }
+            Ok::<_, anyhow::Error>(())
+        })
+    };
+    let mut pending: std::collections::HashMap<Uuid, Instant> = std::collections::HashMap::new();
+    let mut latencies = Vec::new();
+    loop {
+        let mut closed = false;
+        loop {
+            match created_rx.try_recv() {
+                Ok((id, t)) => {
+                    pending.insert(id, t);
+                }
+                Err(tokio::sync::mpsc::error::TryRecvError::Empty) => break,
+                Err(tokio::sync::mpsc::error::TryRecvError::Disconnected) => {
+                    closed = true;
+                    break;
+                }
+            }
         }
-    })
-    .await
-    .context("waiting for a probe job")?;
-    Ok(t.elapsed().as_secs_f64() * 1000.0)
+        if !pending.is_empty() {
+            let ids: Vec<Uuid> = pending.keys().copied().collect();
+            let seen: Vec<Uuid> = sqlx::query_scalar("SELECT job_id FROM rm_jobs WHERE job_id = ANY($1)")
+                .bind(&ids)
+                .fetch_all(&pool)
+                .await?;
+            let now = Instant::now();
+            for id in seen {
+                if let Some(t) = pending.remove(&id) {
+                    latencies.push((now - t).as_secs_f64() * 1000.0);
+                }
+            }
+        }
+        if closed && pending.is_empty() {
+            break;
+        }
+        anyhow::ensure!(Instant::now() < deadline, "timed out waiting for probe jobs");
+        tokio::time::sleep(WATCH_EVERY).await;
+    }
+    creator.await??;
+    latencies.sort_by(f64::total_cmp);
+    Ok(latencies)
 }
 
 async fn count_candidates(pool: &sqlx::PgPool, company_id: Uuid) -> anyhow::Result<i64> {
@@ -204,38 +258,32 @@ async fn run(
     let neighbour = company(&identity, "Bench Neighbour").await?;
     let deadline = Instant::now() + Duration::from_secs(args.timeout_seconds);
     // Warm-up: the relay and the projectors are running and caught up before measuring.
-    probe(&pipeline, &pool, neighbour, 0, deadline)
-        .await
-        .context("warm-up")?;
+    let warm_up = create_probe_job(&pipeline, neighbour, 0).await?;
+    wait_until(deadline, || {
+        let pool = pool.clone();
+        async move {
+            Ok(
+                sqlx::query_scalar::<_, bool>("SELECT EXISTS (SELECT 1 FROM rm_jobs WHERE job_id = $1)")
+                    .bind(warm_up)
+                    .fetch_one(&pool)
+                    .await?,
+            )
+        }
+    })
+    .await
+    .context("warm-up")?;
 
     let file = csv(args.rows);
     let file_mib = file.len() as f64 / (1024.0 * 1024.0);
     let (probing_tx, probing_rx) = watch::channel(true);
-    let prober = {
-        let (pipeline, pool, every) = (
-            pipeline.clone(),
-            pool.clone(),
-            Duration::from_millis(args.probe_ms),
-        );
-        tokio::spawn(async move {
-            let mut tasks = Vec::new();
-            let mut i = 1;
-            while *probing_rx.borrow() {
-                let (pipeline, pool) = (pipeline.clone(), pool.clone());
-                tasks.push(tokio::spawn(async move {
-                    probe(&pipeline, &pool, neighbour, i, deadline).await
-                }));
-                i += 1;
-                tokio::time::sleep(every).await;
-            }
-            let mut latencies = Vec::with_capacity(tasks.len());
-            for t in tasks {
-                latencies.push(t.await??);
-            }
-            latencies.sort_by(f64::total_cmp);
-            Ok::<_, anyhow::Error>(latencies)
-        })
-    };
+    let prober = tokio::spawn(probe_jobs(
+        pipeline.clone(),
+        pool.clone(),
+        neighbour,
+        Duration::from_millis(args.probe_ms),
+        probing_rx,
+        deadline,
+    ));
 
     let started = Instant::now();
     let import = pipeline
@@ -259,13 +307,14 @@ async fn run(
     .context("waiting for the relay")?
         - started;
     let rows = args.rows as i64;
-    let end_to_end = wait_until(deadline, || {
-        let pool = pool.clone();
-        async move { Ok(count_candidates(&pool, importer).await? >= rows) }
-    })
-    .await
-    .context("waiting for the read model")?
-        - started;
+    while count_candidates(&pool, importer).await? < rows {
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "timed out waiting for the read model"
+        );
+        tokio::time::sleep(COUNT_EVERY).await;
+    }
+    let end_to_end = started.elapsed();
     let _ = probing_tx.send(false);
     let latencies = prober.await??;
     let _ = stop_tx.send(true);
