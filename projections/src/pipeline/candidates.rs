@@ -5,7 +5,7 @@ use super::{PipelineProjector, candidate_deleted, lock_candidate, one_row, wire}
 use crate::envelope::Envelope;
 use anyhow::Context as _;
 use hireledger_schemas::CandidateEventV1;
-use hireledger_schemas::candidate::CandidateProfileV1;
+use hireledger_schemas::candidate::{CandidateCreatedV1, CandidateProfileV1};
 use hireledger_schemas::common::SealedV1;
 use sqlx::{Postgres, Transaction};
 
@@ -63,6 +63,56 @@ impl PipelineProjector {
         })
     }
 
+    /// `CandidateCreated` in three statements after the applied-version check: the candidate's
+    /// lock (while its key is read on another connection), the insert unless the candidate has a
+    /// tombstone (checked after the lock, so it holds until the transaction ends, as in
+    /// [`candidate_deleted`]), and the version the runner records.
+    async fn create_candidate(
+        &self,
+        tx: &mut Transaction<'_, Postgres>,
+        env: &Envelope,
+        e: &CandidateCreatedV1,
+    ) -> anyhow::Result<()> {
+        let id = env.aggregate_id;
+        anyhow::ensure!(
+            e.candidate_id == id,
+            "candidate_id differs from the subject {id}"
+        );
+        let (locked, columns) =
+            tokio::join!(lock_candidate(tx, id, false), self.columns(&e.profile));
+        locked?;
+        let c = columns?;
+        sqlx::query(
+            "INSERT INTO rm_candidates (candidate_id, company_id, name, email, phone,
+                 qualifications, position, domain, experience_years, source, tags,
+                 assigned_to, user_id, import_id, created_by, created_at, updated_at,
+                 version)
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL, $12, $13, $14,
+                 $15, $15, $16
+             WHERE NOT EXISTS (SELECT 1 FROM rm_deleted_candidates WHERE candidate_id = $1)",
+        )
+        .bind(id)
+        .bind(e.company_id)
+        .bind(c.name)
+        .bind(c.email)
+        .bind(c.phone)
+        .bind(c.qualifications)
+        .bind(&e.profile.position)
+        .bind(&e.profile.domain)
+        .bind(i16::from(e.profile.experience_years))
+        .bind(c.source)
+        .bind(&e.profile.tags)
+        .bind(e.user_id)
+        .bind(e.import_id)
+        .bind(e.created_by)
+        .bind(env.recorded_at)
+        .bind(env.sequence)
+        .execute(&mut **tx)
+        .await
+        .context("inserting the candidate")?;
+        Ok(())
+    }
+
     pub(super) async fn apply_candidate(
         &self,
         tx: &mut Transaction<'_, Postgres>,
@@ -70,47 +120,16 @@ impl PipelineProjector {
         event: &CandidateEventV1,
     ) -> anyhow::Result<()> {
         let id = env.aggregate_id;
+        if let CandidateEventV1::CandidateCreated(e) = event {
+            return self.create_candidate(tx, env, e).await;
+        }
         if !matches!(event, CandidateEventV1::CandidateDeleted(_))
             && candidate_deleted(tx, id).await?
         {
             return Ok(());
         }
         match event {
-            CandidateEventV1::CandidateCreated(e) => {
-                anyhow::ensure!(
-                    e.candidate_id == id,
-                    "candidate_id differs from the subject {id}"
-                );
-                let c = self.columns(&e.profile).await?;
-                sqlx::query(
-                    "INSERT INTO rm_candidates (candidate_id, company_id, name, email, phone,
-                         qualifications, position, domain, experience_years, source, tags,
-                         assigned_to, user_id, import_id, created_by, created_at, updated_at,
-                         version)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL, $12, $13, $14,
-                         $15, $15, $16)",
-                )
-                .bind(id)
-                .bind(e.company_id)
-                .bind(c.name)
-                .bind(c.email)
-                .bind(c.phone)
-                .bind(c.qualifications)
-                .bind(&e.profile.position)
-                .bind(&e.profile.domain)
-                .bind(i16::from(e.profile.experience_years))
-                .bind(c.source)
-                .bind(&e.profile.tags)
-                .bind(e.user_id)
-                .bind(e.import_id)
-                .bind(e.created_by)
-                .bind(env.recorded_at)
-                .bind(env.sequence)
-                .execute(&mut **tx)
-                .await
-                .context("inserting the candidate")?;
-                Ok(())
-            }
+            CandidateEventV1::CandidateCreated(e) => self.create_candidate(tx, env, e).await,
             CandidateEventV1::CandidateUpdated(e) => {
                 let c = self.columns(&e.profile).await?;
                 let done = sqlx::query(
