@@ -6,11 +6,13 @@
 //!   import: the second upload returns the first one's resource and imports nothing again.
 //! - **Work** ([`Pipeline::run_pending_imports`]): any API instance leases a pending import (or one
 //!   whose worker died: the lease expired), validates every row, creates the valid candidates and
-//!   records each rejected row as `{line, column, code, reason}` (never the value). Every
-//!   [`PROGRESS_EVERY_ROWS`] rows one transaction appends the new row errors
-//!   (`candidate_import_errors`) and moves the cursor (`processed_rows`) and the counts: a resumed
-//!   import starts after the cursor. Candidate ids are derived from the import id and the line,
-//!   so a resumed import recognizes the rows it created after the cursor.
+//!   records each rejected row as `{line, column, code, reason}` (never the value). Rows are
+//!   worked in chunks of [`CHUNK_ROWS`], each created in a handful of statements (see [`batch`];
+//!   row by row where only that gives the exact outcome). After each chunk (and every
+//!   [`PROGRESS_EVERY_ROWS`] rows of a chunk run row by row) one transaction appends the new row
+//!   errors (`candidate_import_errors`) and moves the cursor (`processed_rows`) and the counts: a
+//!   resumed import starts after the cursor. Candidate ids are derived from the import id and the
+//!   line, so a resumed import recognizes the rows it created after the cursor.
 //! - **Row outcomes**: a row whose candidate was deleted meanwhile (`CAND_004`), or that the
 //!   domain refuses for any other reason, is a rejected row; it never stops the import. Only an
 //!   unavailable store stops it, to be resumed; a company that is no longer active (or an actor
@@ -394,16 +396,27 @@ impl Pipeline {
         new_errors: &mut Vec<ImportRowError>,
     ) -> Result<(), PipelineError> {
         let mut tx = self.pool.begin().await?;
-        for e in new_errors.iter() {
+        if !new_errors.is_empty() {
+            let lines: Vec<i64> = new_errors
+                .iter()
+                .map(|e| i64::try_from(e.line).unwrap_or(i64::MAX))
+                .collect();
+            let columns: Vec<Option<&str>> =
+                new_errors.iter().map(|e| e.column.as_deref()).collect();
+            let codes: Vec<&str> = new_errors.iter().map(|e| e.code.as_str()).collect();
+            let reasons: Vec<&str> = new_errors.iter().map(|e| e.reason.as_str()).collect();
             sqlx::query(
                 "INSERT INTO candidate_import_errors (import_id, line, column_name, code, reason)
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                 SELECT $1, t.line, t.column_name, t.code, t.reason
+                 FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[])
+                     AS t(line, column_name, code, reason)
+                 ON CONFLICT DO NOTHING",
             )
             .bind(import_id)
-            .bind(i64::try_from(e.line).unwrap_or(i64::MAX))
-            .bind(e.column.as_deref())
-            .bind(&e.code)
-            .bind(&e.reason)
+            .bind(&lines)
+            .bind(&columns)
+            .bind(&codes)
+            .bind(&reasons)
             .execute(&mut *tx)
             .await?;
         }
