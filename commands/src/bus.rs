@@ -217,9 +217,9 @@ where
             Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
                 Err(CommandError::Conflict)
             }
-            Err(
-                e @ (sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed),
-            ) => Err(CommandError::Unavailable(Box::new(e))),
+            Err(e @ (sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed)) => {
+                Err(CommandError::Unavailable(Box::new(e)))
+            }
             Err(e) => Err(CommandError::Internal(Box::new(e))),
         }
     }

@@ -377,7 +377,10 @@ async fn a_chunk_keeps_row_outcomes_metadata_and_a_key_per_candidate() {
         let (candidate, version) = s.pipeline.candidate(id).await.unwrap();
         assert_eq!(version, 1);
         let profile = candidate.profile().unwrap();
-        assert_eq!(profile.name.subject, id, "sealed under the candidate's own key");
+        assert_eq!(
+            profile.name.subject, id,
+            "sealed under the candidate's own key"
+        );
         assert_eq!(profile.email.subject, id);
         assert_eq!(
             s.pipeline.open(&profile.name).await.unwrap(),
@@ -432,7 +435,11 @@ async fn a_row_whose_key_was_erased_gives_its_address_to_a_later_row_of_the_chun
         .collect();
     assert_eq!(errors, [(3, "CAND_004"), (6, "CAND_004")]);
     let bob_again = imported_candidate_id(started.import_id, 4);
-    assert_eq!(s.claims(bob).await, 0, "the failed row gave its address back");
+    assert_eq!(
+        s.claims(bob).await,
+        0,
+        "the failed row gave its address back"
+    );
     assert_eq!(s.claims(bob_again).await, 1, "the later row got it");
     assert_eq!(s.claims(di).await, 0);
     assert!(s.events_of(bob).await.is_empty());
@@ -461,7 +468,11 @@ async fn a_row_whose_key_was_erased_gives_its_address_to_a_later_row_of_the_chun
         (report.errors[0].line, report.errors[0].code.as_str()),
         (3, "CAND_004")
     );
-    assert_eq!(s.claims(fay).await, 0, "the failed row gave its address back");
+    assert_eq!(
+        s.claims(fay).await,
+        0,
+        "the failed row gave its address back"
+    );
     assert!(s.events_of(fay).await.is_empty());
     let fay_email = hireledger_domain::EmailAddress::parse(&rows[1].1).unwrap();
     assert_eq!(

@@ -114,11 +114,7 @@ fn job_details(i: usize) -> JobDetails {
 }
 
 /// Creates job `i` in `company_id`; its id.
-async fn create_probe_job(
-    pipeline: &Pipeline,
-    company_id: Uuid,
-    i: usize,
-) -> anyhow::Result<Uuid> {
+async fn create_probe_job(pipeline: &Pipeline, company_id: Uuid, i: usize) -> anyhow::Result<Uuid> {
     Ok(pipeline
         .create_job(
             Actor::System,
@@ -180,10 +176,11 @@ async fn probe_jobs(
         }
         if !pending.is_empty() {
             let ids: Vec<Uuid> = pending.keys().copied().collect();
-            let seen: Vec<Uuid> = sqlx::query_scalar("SELECT job_id FROM rm_jobs WHERE job_id = ANY($1)")
-                .bind(&ids)
-                .fetch_all(&pool)
-                .await?;
+            let seen: Vec<Uuid> =
+                sqlx::query_scalar("SELECT job_id FROM rm_jobs WHERE job_id = ANY($1)")
+                    .bind(&ids)
+                    .fetch_all(&pool)
+                    .await?;
             let now = Instant::now();
             for id in seen {
                 if let Some(t) = pending.remove(&id) {
@@ -194,7 +191,10 @@ async fn probe_jobs(
         if closed && pending.is_empty() {
             break;
         }
-        anyhow::ensure!(Instant::now() < deadline, "timed out waiting for probe jobs");
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "timed out waiting for probe jobs"
+        );
         tokio::time::sleep(WATCH_EVERY).await;
     }
     creator.await??;
@@ -262,12 +262,12 @@ async fn run(
     wait_until(deadline, || {
         let pool = pool.clone();
         async move {
-            Ok(
-                sqlx::query_scalar::<_, bool>("SELECT EXISTS (SELECT 1 FROM rm_jobs WHERE job_id = $1)")
-                    .bind(warm_up)
-                    .fetch_one(&pool)
-                    .await?,
+            Ok(sqlx::query_scalar::<_, bool>(
+                "SELECT EXISTS (SELECT 1 FROM rm_jobs WHERE job_id = $1)",
             )
+            .bind(warm_up)
+            .fetch_one(&pool)
+            .await?)
         }
     })
     .await

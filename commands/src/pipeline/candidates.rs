@@ -103,12 +103,12 @@ pub(super) fn profile_with<E>(
     Ok(CandidateProfile {
         name: seal(personal.name.as_str())?,
         email: seal(personal.email.as_str())?,
-        phone: personal.phone.as_ref().map(|p| seal(p.as_str())).transpose()?,
-        qualifications: personal
-            .qualifications
-            .as_deref()
-            .map(&seal)
+        phone: personal
+            .phone
+            .as_ref()
+            .map(|p| seal(p.as_str()))
             .transpose()?,
+        qualifications: personal.qualifications.as_deref().map(&seal).transpose()?,
         position: input.position.clone(),
         domain: input.domain.clone(),
         experience_years: input.experience_years,

@@ -24,8 +24,8 @@
 mod batch;
 
 use super::{CandidateInput, Pipeline, PipelineError};
-use batch::{Batched, ChunkRow};
 use crate::bus::CommandMetadata;
+use batch::{Batched, ChunkRow};
 use chrono::{DateTime, Utc};
 use hireledger_domain::candidate::{CandidateError, CandidateSource};
 use hireledger_domain::{Actor, InvalidValue};

@@ -360,9 +360,7 @@ impl Pipeline {
         accounts: &HashMap<Vec<u8>, Uuid>,
     ) -> Result<Vec<CandidateEvent>, PipelineError> {
         // No key: the subject was erased (as `seal` would say).
-        let key = keys
-            .get(&f.candidate_id)
-            .ok_or(CandidateError::Deleted)?;
+        let key = keys.get(&f.candidate_id).ok_or(CandidateError::Deleted)?;
         let profile = profile_with(&f.personal, f.input, |v| key.seal(v))?;
         let command = CandidateCommand::Create {
             actor,
