@@ -41,6 +41,11 @@ pub fn consumer_config(brokers: &str, group_id: &str) -> ClientConfig {
         .set("session.timeout.ms", "10000")
         .set("heartbeat.interval.ms", "1000")
         .set("topic.metadata.refresh.interval.ms", "2000")
+        // A fetch of a partition with nothing new waits this long on the broker, and the
+        // metadata and watermark requests a projector makes between batches queue behind it on
+        // the same connection (librdkafka's 500 ms default stalled a busy projector for seconds
+        // every check). Idle fetches are cheap.
+        .set("fetch.wait.max.ms", "20")
         .set("enable.partition.eof", "false");
     c
 }

@@ -2,6 +2,7 @@
 
 mod admin;
 mod bench;
+mod bench_import;
 mod bench_read;
 mod rebuild;
 mod roles;
@@ -59,6 +60,9 @@ enum Command {
     /// Measure the read side (one job, one candidate, the candidate list) at 100k candidates,
     /// next to `pgbench -S`.
     BenchRead(bench_read::BenchReadArgs),
+    /// Measure a CSV import of `--rows` candidates end to end (command side, read model) and a
+    /// neighbour company's read-your-writes meanwhile.
+    BenchImport(bench_import::BenchImportArgs),
 }
 
 pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -98,5 +102,6 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::CreateAdmin(args) => admin::create_admin(common, args).await,
         Command::Bench(args) => bench::bench(common, args).await,
         Command::BenchRead(args) => bench_read::bench_read(common, args).await,
+        Command::BenchImport(args) => bench_import::bench_import(common, args).await,
     }
 }

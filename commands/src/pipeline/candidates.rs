@@ -45,14 +45,15 @@ pub fn phone_digits(phone: &str) -> String {
 }
 
 /// Validated personal fields, still in clear.
-struct Personal {
-    name: PersonName,
-    email: EmailAddress,
-    phone: Option<PhoneNumber>,
-    qualifications: Option<String>,
+pub(super) struct Personal {
+    pub(super) name: PersonName,
+    pub(super) email: EmailAddress,
+    pub(super) phone: Option<PhoneNumber>,
+    /// The qualifications as a JSON array, if any.
+    pub(super) qualifications: Option<String>,
 }
 
-fn parse_personal(input: &CandidateInput) -> Result<Personal, PipelineError> {
+pub(super) fn parse_personal(input: &CandidateInput) -> Result<Personal, PipelineError> {
     let name = PersonName::parse(&input.name)?;
     let email = EmailAddress::parse(&input.email)?;
     let phone = match input.phone.as_deref().map(str::trim) {
@@ -91,6 +92,45 @@ fn parse_personal(input: &CandidateInput) -> Result<Personal, PipelineError> {
         email,
         phone,
         qualifications,
+    })
+}
+
+/// The profile of `input` with its personal values sealed by `seal` (the same fields that
+/// [`Pipeline::seal_profile`] seals through the vault), for a caller holding the key already.
+pub(super) fn profile_with(
+    personal: &Personal,
+    input: &CandidateInput,
+    seal: impl Fn(
+        hireledger_infra::vault::Field,
+        &str,
+    ) -> Result<Sealed, hireledger_infra::vault::VaultError>,
+) -> Result<CandidateProfile, PipelineError> {
+    use hireledger_infra::vault::Field;
+    let mut tags = Vec::with_capacity(input.tags.len());
+    for tag in normalize_tags(&input.tags)? {
+        tags.push(PersonalText::Sealed(seal(Field::Tag, &tag)?));
+    }
+    Ok(CandidateProfile {
+        name: seal(Field::Name, personal.name.as_str())?,
+        email: seal(Field::Email, personal.email.as_str())?,
+        phone: personal
+            .phone
+            .as_ref()
+            .map(|p| seal(Field::Phone, p.as_str()))
+            .transpose()?,
+        qualifications: personal
+            .qualifications
+            .as_deref()
+            .map(|q| seal(Field::Qualifications, q))
+            .transpose()?,
+        position: PersonalText::Sealed(seal(
+            Field::Position,
+            &normalize_position(&input.position)?,
+        )?),
+        domain: input.domain.clone(),
+        experience_years: input.experience_years,
+        source: input.source,
+        tags,
     })
 }
 

@@ -6,11 +6,13 @@
 //!   import: the second upload returns the first one's resource and imports nothing again.
 //! - **Work** ([`Pipeline::run_pending_imports`]): any API instance leases a pending import (or one
 //!   whose worker died: the lease expired), validates every row, creates the valid candidates and
-//!   records each rejected row as `{line, column, code, reason}` (never the value). Every
-//!   [`PROGRESS_EVERY_ROWS`] rows one transaction appends the new row errors
-//!   (`candidate_import_errors`) and moves the cursor (`processed_rows`) and the counts: a resumed
-//!   import starts after the cursor. Candidate ids are derived from the import id and the line,
-//!   so a resumed import recognizes the rows it created after the cursor.
+//!   records each rejected row as `{line, column, code, reason}` (never the value). Rows are
+//!   worked in chunks of [`CHUNK_ROWS`], each created in a handful of statements (see [`batch`];
+//!   row by row where only that gives the exact outcome). After each chunk (and every
+//!   [`PROGRESS_EVERY_ROWS`] rows of a chunk run row by row) one transaction appends the new row
+//!   errors (`candidate_import_errors`) and moves the cursor (`processed_rows`) and the counts: a
+//!   resumed import starts after the cursor. Candidate ids are derived from the import id and the
+//!   line, so a resumed import recognizes the rows it created after the cursor.
 //! - **Row outcomes**: a row whose candidate was deleted meanwhile (`CAND_004`), or that the
 //!   domain refuses for any other reason, is a rejected row; it never stops the import. Only an
 //!   unavailable store stops it, to be resumed; a company that is no longer active (or an actor
@@ -19,8 +21,11 @@
 //! - **End**: every import ends `COMPLETED` or `FAILED`; either way the file is dropped and its key
 //!   destroyed; only counts and row errors remain.
 
+mod batch;
+
 use super::{CandidateInput, Pipeline, PipelineError};
 use crate::bus::CommandMetadata;
+use batch::{Batched, ChunkRow};
 use chrono::{DateTime, Utc};
 use hireledger_domain::candidate::{CandidateError, CandidateSource};
 use hireledger_domain::{Actor, InvalidValue};
@@ -35,7 +40,10 @@ pub const MAX_IMPORT_BYTES: usize = 10 * 1024 * 1024;
 const MAX_ROWS: usize = 100_000;
 /// How long a worker holds an import before another instance may resume it.
 const LEASE: Duration = Duration::from_secs(30);
-/// Progress is written (and the lease extended) at least this often.
+/// Rows created together (see [`batch`]); progress is written (and the lease extended) after
+/// each chunk.
+const CHUNK_ROWS: usize = 250;
+/// When a chunk runs row by row, progress is also written this often.
 const PROGRESS_EVERY_ROWS: usize = 50;
 /// Leases of one import before it is failed for good (each lease is an attempt).
 const MAX_ATTEMPTS: i32 = 10;
@@ -217,6 +225,23 @@ fn inspect(content: &str) -> Result<usize, PipelineError> {
     Ok(rows)
 }
 
+/// Why an import stops at a row.
+#[derive(Debug)]
+enum RowStop {
+    /// No later row can succeed: the import fails with this reason.
+    Fails(&'static str),
+    /// The store is unavailable: resume from the cursor later.
+    Retry(PipelineError),
+}
+
+/// The import being worked on.
+struct Run<'a> {
+    import_id: Uuid,
+    company_id: Uuid,
+    actor: Actor,
+    meta: &'a CommandMetadata,
+}
+
 /// What a failed row creation means for the import.
 #[derive(Debug)]
 enum RowFailure {
@@ -378,16 +403,27 @@ impl Pipeline {
         new_errors: &mut Vec<ImportRowError>,
     ) -> Result<(), PipelineError> {
         let mut tx = self.pool.begin().await?;
-        for e in new_errors.iter() {
+        if !new_errors.is_empty() {
+            let lines: Vec<i64> = new_errors
+                .iter()
+                .map(|e| i64::try_from(e.line).unwrap_or(i64::MAX))
+                .collect();
+            let columns: Vec<Option<&str>> =
+                new_errors.iter().map(|e| e.column.as_deref()).collect();
+            let codes: Vec<&str> = new_errors.iter().map(|e| e.code.as_str()).collect();
+            let reasons: Vec<&str> = new_errors.iter().map(|e| e.reason.as_str()).collect();
             sqlx::query(
                 "INSERT INTO candidate_import_errors (import_id, line, column_name, code, reason)
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                 SELECT $1, t.line, t.column_name, t.code, t.reason
+                 FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[])
+                     AS t(line, column_name, code, reason)
+                 ON CONFLICT DO NOTHING",
             )
             .bind(import_id)
-            .bind(i64::try_from(e.line).unwrap_or(i64::MAX))
-            .bind(e.column.as_deref())
-            .bind(&e.code)
-            .bind(&e.reason)
+            .bind(&lines)
+            .bind(&columns)
+            .bind(&codes)
+            .bind(&reasons)
             .execute(&mut *tx)
             .await?;
         }
@@ -467,65 +503,131 @@ impl Pipeline {
         };
         let cursor = progress.processed;
         let mut new_errors = Vec::new();
-        for record in reader.records().skip(cursor) {
-            let Ok(record) = record else {
+        let mut records = reader.records().skip(cursor);
+        loop {
+            // The next chunk, up to a malformed record (the import fails after the rows before it).
+            let mut chunk = Vec::with_capacity(CHUNK_ROWS);
+            let mut malformed = false;
+            for record in records.by_ref() {
+                let Ok(record) = record else {
+                    malformed = true;
+                    break;
+                };
+                let line = record.position().map_or(0, csv::Position::line);
+                let parsed = if record.len() != header.len() {
+                    Err(row_error(line, None, "ROW_001", "wrong_field_count"))
+                } else {
+                    parse_row(&cols, &record, line)
+                };
+                chunk.push(ChunkRow { line, parsed });
+                if chunk.len() == CHUNK_ROWS {
+                    break;
+                }
+            }
+            if chunk.is_empty() && !malformed {
+                break;
+            }
+            let run = Run {
+                import_id,
+                company_id,
+                actor,
+                meta: &meta,
+            };
+            if let Some(stop) = self
+                .import_chunk(&run, chunk, &mut progress, &mut new_errors)
+                .await?
+            {
                 self.save_progress(import_id, &progress, &mut new_errors)
                     .await?;
+                return match stop {
+                    RowStop::Fails(reason) => self.finish_import(import_id, Some(reason)).await,
+                    RowStop::Retry(e) => Err(e),
+                };
+            }
+            self.save_progress(import_id, &progress, &mut new_errors)
+                .await?;
+            if malformed {
                 return self.finish_import(import_id, Some("malformed")).await;
-            };
-            let line = record.position().map_or(0, csv::Position::line);
-            let outcome = if record.len() != header.len() {
-                Err(row_error(line, None, "ROW_001", "wrong_field_count"))
-            } else {
-                match parse_row(&cols, &record, line) {
-                    Err(e) => Err(e),
-                    Ok(input) => {
-                        let candidate_id = imported_candidate_id(import_id, line);
-                        match self
-                            .create_candidate(
-                                actor,
-                                Some(company_id),
-                                input,
-                                Some(candidate_id),
-                                Some(import_id),
-                                &meta,
-                            )
-                            .await
-                        {
-                            Ok(_) => Ok(()),
-                            Err(e) => match row_failure(e, line) {
-                                RowFailure::Rejected(r) => Err(r),
-                                RowFailure::ImportFails(reason) => {
-                                    self.save_progress(import_id, &progress, &mut new_errors)
-                                        .await?;
-                                    return self.finish_import(import_id, Some(reason)).await;
-                                }
-                                RowFailure::Retry(e) => {
-                                    self.save_progress(import_id, &progress, &mut new_errors)
-                                        .await?;
-                                    return Err(e);
-                                }
-                            },
-                        }
-                    }
-                }
-            };
+            }
+        }
+        self.finish_import(import_id, None).await
+    }
+
+    /// Imports one chunk (in one go where it can, else row by row) and moves `progress` past
+    /// the rows whose outcome is known; `Some` when the import must stop there.
+    async fn import_chunk(
+        &self,
+        run: &Run<'_>,
+        chunk: Vec<ChunkRow>,
+        progress: &mut Progress,
+        new_errors: &mut Vec<ImportRowError>,
+    ) -> Result<Option<RowStop>, PipelineError> {
+        let record = |progress: &mut Progress, errors: &mut Vec<_>, outcome| {
             progress.processed += 1;
             match outcome {
                 Ok(()) => progress.imported += 1,
                 Err(e) => {
                     progress.rejected += 1;
-                    new_errors.push(e);
+                    errors.push(e);
                 }
             }
+        };
+        match self
+            .create_chunk(run.actor, run.company_id, run.import_id, &chunk, run.meta)
+            .await
+        {
+            Batched::Done(outcomes) => {
+                for outcome in outcomes {
+                    record(progress, new_errors, outcome);
+                }
+                return Ok(None);
+            }
+            Batched::Retry(e) => return Ok(Some(RowStop::Retry(e))),
+            Batched::RowByRow => {}
+        }
+        for row in chunk {
+            let outcome = match row.parsed {
+                Err(e) => Err(e),
+                Ok(input) => match self.import_row(run, row.line, input).await {
+                    Ok(outcome) => outcome,
+                    Err(stop) => return Ok(Some(stop)),
+                },
+            };
+            record(progress, new_errors, outcome);
             if progress.processed.is_multiple_of(PROGRESS_EVERY_ROWS) {
-                self.save_progress(import_id, &progress, &mut new_errors)
+                self.save_progress(run.import_id, progress, new_errors)
                     .await?;
             }
         }
-        self.save_progress(import_id, &progress, &mut new_errors)
-            .await?;
-        self.finish_import(import_id, None).await
+        Ok(None)
+    }
+
+    /// One row through [`Pipeline::create_candidate`]: its outcome, or why the import stops.
+    async fn import_row(
+        &self,
+        run: &Run<'_>,
+        line: u64,
+        input: CandidateInput,
+    ) -> Result<Result<(), ImportRowError>, RowStop> {
+        let candidate_id = imported_candidate_id(run.import_id, line);
+        match self
+            .create_candidate(
+                run.actor,
+                Some(run.company_id),
+                input,
+                Some(candidate_id),
+                Some(run.import_id),
+                run.meta,
+            )
+            .await
+        {
+            Ok(_) => Ok(Ok(())),
+            Err(e) => match row_failure(e, line) {
+                RowFailure::Rejected(r) => Ok(Err(r)),
+                RowFailure::ImportFails(reason) => Err(RowStop::Fails(reason)),
+                RowFailure::Retry(e) => Err(RowStop::Retry(e)),
+            },
+        }
     }
 
     async fn finish_import(
