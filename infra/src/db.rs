@@ -34,41 +34,36 @@ pub fn lock_connection_options(base: &PgConnectOptions) -> PgConnectOptions {
         .options(LOCK_CONNECTION_SETTINGS.iter().copied())
 }
 
-/// A pool on the configured database.
-pub async fn connect(url: &SecretString, max_connections: u32) -> anyhow::Result<PgPool> {
+async fn pool_with(opts: PgConnectOptions, max_connections: u32) -> anyhow::Result<PgPool> {
     PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(5))
-        .connect_with(options(url)?)
+        .connect_with(opts)
         .await
         .context("connecting to PostgreSQL")
+}
+
+/// A pool on the configured database.
+pub async fn connect(url: &SecretString, max_connections: u32) -> anyhow::Result<PgPool> {
+    pool_with(options(url)?, max_connections).await
 }
 
 /// A pool for the read side (projectors): its sessions are named
 /// [`crate::relay::READ_SIDE_APPLICATION`], which lets the relay's commit-order watermark ignore
 /// their transactions; a trigger on `events` refuses any event they would write.
 pub async fn connect_read_side(url: &SecretString, max_connections: u32) -> anyhow::Result<PgPool> {
-    PgPoolOptions::new()
-        .max_connections(max_connections)
-        .acquire_timeout(Duration::from_secs(5))
-        .connect_with(options(url)?.application_name(crate::relay::READ_SIDE_APPLICATION))
-        .await
-        .context("connecting to PostgreSQL")
+    let opts = options(url)?.application_name(crate::relay::READ_SIDE_APPLICATION);
+    pool_with(opts, max_connections).await
 }
 
 /// A read-side pool (see [`connect_read_side`]) on the same database as `pool`.
 pub async fn read_side_of(pool: &PgPool, max_connections: u32) -> anyhow::Result<PgPool> {
-    PgPoolOptions::new()
-        .max_connections(max_connections)
-        .acquire_timeout(Duration::from_secs(5))
-        .connect_with(
-            pool.connect_options()
-                .as_ref()
-                .clone()
-                .application_name(crate::relay::READ_SIDE_APPLICATION),
-        )
-        .await
-        .context("connecting to PostgreSQL")
+    let opts = pool
+        .connect_options()
+        .as_ref()
+        .clone()
+        .application_name(crate::relay::READ_SIDE_APPLICATION);
+    pool_with(opts, max_connections).await
 }
 
 /// Creates the database named in the URL if it does not exist (connecting to `postgres`).

@@ -7,6 +7,7 @@ use anyhow::Context as _;
 use hireledger_infra::vault::Field;
 use hireledger_schemas::CandidateEventV1;
 use hireledger_schemas::candidate::CandidateProfileV2;
+use hireledger_schemas::common::{PersonalTextV2, SealedV1};
 use sqlx::{Postgres, Transaction};
 
 /// The profile's columns, personal values opened (NULL once the key is gone).
@@ -23,29 +24,63 @@ struct Columns {
 }
 
 impl PipelineProjector {
+    /// Opens the profile's values with one key lookup for all of them (they are all the
+    /// candidate's), instead of one per value; the key lives only for this event.
     async fn columns(&self, p: &CandidateProfileV2) -> anyhow::Result<Columns> {
-        let qualifications = match self
-            .open_opt(p.qualifications.as_ref(), Field::Qualifications)
-            .await?
-        {
+        let mut subjects: Vec<uuid::Uuid> = [Some(&p.name), Some(&p.email), p.phone.as_ref()]
+            .into_iter()
+            .chain([p.qualifications.as_ref()])
+            .flatten()
+            .map(|s| s.subject)
+            .chain(
+                std::iter::once(&p.position)
+                    .chain(&p.tags)
+                    .filter_map(|t| match t {
+                        PersonalTextV2::Sealed(s) => Some(s.subject),
+                        PersonalTextV2::Clear(_) => None,
+                    }),
+            )
+            .collect();
+        subjects.sort_unstable();
+        subjects.dedup();
+        let vault_error = |e| anyhow::Error::new(e).context("opening a sealed value");
+        let keys = self
+            .vault
+            .keys_for_opening(&subjects)
+            .await
+            .map_err(vault_error)?;
+        // `None` when the subject was erased (its key is gone), like `Vault::open`.
+        let open = |s: Option<&SealedV1>, field: Field| -> anyhow::Result<Option<String>> {
+            let Some(s) = s else { return Ok(None) };
+            let Some(key) = keys.get(&s.subject) else {
+                return Ok(None);
+            };
+            let sealed = hireledger_domain::Sealed {
+                subject: s.subject,
+                ct: s.ct.clone(),
+            };
+            key.open(&sealed, field).map(Some).map_err(vault_error)
+        };
+        let open_text = |t: &PersonalTextV2, field: Field| match t {
+            PersonalTextV2::Clear(t) => Ok(Some(t.clone())),
+            PersonalTextV2::Sealed(s) => open(Some(s), field),
+        };
+        let qualifications = match open(p.qualifications.as_ref(), Field::Qualifications)? {
             Some(json) => Some(
                 serde_json::from_str(&json).context("qualifications are not a JSON document")?,
             ),
             None => None,
         };
         Ok(Columns {
-            name: self.open(&p.name, Field::Name).await?,
-            email: self.open(&p.email, Field::Email).await?,
-            phone: self.open_opt(p.phone.as_ref(), Field::Phone).await?,
+            name: open(Some(&p.name), Field::Name)?,
+            email: open(Some(&p.email), Field::Email)?,
+            phone: open(p.phone.as_ref(), Field::Phone)?,
             qualifications,
-            position: self
-                .open_text(&p.position, Field::Position)
-                .await?
-                .unwrap_or_default(),
+            position: open_text(&p.position, Field::Position)?.unwrap_or_default(),
             tags: {
                 let mut tags = Vec::with_capacity(p.tags.len());
                 for t in &p.tags {
-                    tags.extend(self.open_text(t, Field::Tag).await?);
+                    tags.extend(open_text(t, Field::Tag)?);
                 }
                 tags
             },

@@ -166,8 +166,20 @@ async fn dashboard_employee_lists_and_candidate_portal() {
     let r = schedule_human(hr, a1, &[emp_id], 8).await;
     let interview = uuid_at(r.assert_ok(201), "interview_id");
     read_interview(hr, interview, 1).await;
-    let r = hr.get("/api/v1/dashboard").await;
-    let d = r.assert_ok(200).clone();
+    // Scheduling moves the application by a follow-up command (its own event, projected on its
+    // own topic): wait for the dashboard to see it rather than for a fixed time.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let d = loop {
+        let r = hr.get("/api/v1/dashboard").await;
+        let d = r.assert_ok(200).clone();
+        let scheduled = counts(&d)
+            .iter()
+            .any(|(s, n)| s == "INTERVIEW_SCHEDULED" && *n == 1);
+        if scheduled || std::time::Instant::now() > deadline {
+            break d;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
     assert_eq!(
         ids(&json!({"items": d["upcoming_interviews"]}), "interview_id"),
         [interview]
