@@ -1,6 +1,7 @@
 //! Purge of dead secrets: expired refresh tokens, e-mail verifications that expired or were used,
 //! and interview access tokens that expired or whose scheduling never committed (tokens written
-//! before they carried an expiry stay until their interview is gone). Every API
+//! before they carried an expiry stay until their interview is gone), and verification mails in the
+//! outbox once sent or once their token expired (their sealed token is useless by then). Every API
 //! instance runs it periodically ([`PURGE_EVERY`]); it is idempotent and concurrent runs are
 //! harmless (plain `DELETE`s of rows nobody can use any more).
 
@@ -19,6 +20,7 @@ pub struct Purged {
     pub refresh_tokens: u64,
     pub email_verifications: u64,
     pub interview_tokens: u64,
+    pub mails: u64,
 }
 
 /// Deletes what can no longer be used.
@@ -45,9 +47,18 @@ pub async fn purge_expired(pool: &PgPool) -> Result<Purged, sqlx::Error> {
     .execute(pool)
     .await?
     .rows_affected();
+    let mails = sqlx::query(
+        "DELETE FROM mail_outbox
+          WHERE sent_at IS NOT NULL OR created_at < now() - make_interval(secs => $1)",
+    )
+    .bind(crate::identity::VERIFICATION_TTL.num_seconds() as f64)
+    .execute(pool)
+    .await?
+    .rows_affected();
     Ok(Purged {
         refresh_tokens,
         email_verifications,
         interview_tokens,
+        mails,
     })
 }

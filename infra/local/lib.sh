@@ -198,16 +198,17 @@ hl_pg_try_system_cluster() {
 }
 
 # Install PostgreSQL from the distribution (root on Debian/Ubuntu only).
+# apt-get install PACKAGES when running as root on Debian/Ubuntu; 1 (silently) otherwise.
+hl_apt_install() {
+    [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1 || return 1
+    hl_log "installing: apt-get install -y $*"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null &&
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null ||
+        { hl_die "apt-get install $* failed"; return 1; }
+}
+
 hl_pg_install() {
-    if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
-        hl_log "installing PostgreSQL: apt-get install -y postgresql"
-        if DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null &&
-            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; then
-            return 0
-        fi
-        hl_die "apt-get install postgresql failed"
-        return 1
-    fi
+    hl_apt_install postgresql && return 0
     hl_die "no PostgreSQL found. Install it, then run this again:
     sudo apt-get install -y postgresql      # Debian/Ubuntu
   or point HIRELEDGER_DATABASE_URL at a server you can reach (trust or password in the URL)."
@@ -338,7 +339,7 @@ hl_kafka_version() {
 hl_kafka_libs() { printf '%s/tools/kafka-%s/libs\n' "$(hl_cache_dir)" "$(hl_kafka_version)"; }
 
 # A java of version 17 or newer: JAVA_HOME, then PATH, then the JDKs under /usr/lib/jvm.
-hl_java() {
+hl_java_found() {
     local j v
     for j in ${JAVA_HOME:+"$JAVA_HOME/bin/java"} "$(command -v java 2>/dev/null)" /usr/lib/jvm/*/bin/java; do
         [[ -n "$j" && -x "$j" ]] || continue
@@ -348,7 +349,14 @@ hl_java() {
             return 0
         fi
     done
-    hl_die "Apache Kafka needs Java 17 or newer; none found (Debian: apt-get install -y openjdk-17-jre-headless)"
+    return 1
+}
+
+# A java of version 17 or newer, installed from the distribution when there is none (as root).
+hl_java() {
+    hl_java_found && return 0
+    hl_apt_install default-jre-headless && hl_java_found && return 0
+    hl_die "Apache Kafka needs Java 17 or newer; none found (Debian: apt-get install -y default-jre-headless)"
 }
 
 # Make sure Kafka's jars are in the cache: resolved once from Maven Central with the project's pom
@@ -357,8 +365,9 @@ ensure_kafka() {
     local libs
     libs="$(hl_kafka_libs)"
     [[ -f "$libs/.complete" ]] && return 0
-    command -v mvn >/dev/null 2>&1 ||
-        { hl_die "Maven (mvn) is needed once to fetch Apache Kafka's jars (Debian: apt-get install -y maven)"; return 1; }
+    # Maven (which brings a Java runtime on Debian) is installed like PostgreSQL when missing.
+    command -v mvn >/dev/null 2>&1 || hl_apt_install maven ||
+        { hl_die "Maven (mvn) is needed once to fetch Apache Kafka's jars (Debian: apt-get install -y maven default-jre-headless)"; return 1; }
     mkdir -p "$(dirname "$libs")"
     (
         # One fetch at a time per machine (two shells starting together).

@@ -196,6 +196,12 @@ pub async fn rebuild(
     }
     let replay = started.elapsed();
     let messages = applied(pool.clone()).await?.values().sum();
+    // Statistics before the tables go live, so the first reads get the plans the old ones had.
+    for t in tables {
+        sqlx::query(&format!("ANALYZE {schema}.{t}"))
+            .execute(pool)
+            .await?;
+    }
 
     let switch_started = Instant::now();
     let mut tx = pool.begin().await?;
@@ -236,6 +242,16 @@ pub async fn rebuild(
         .context("rebuild task")?
         .context("the rebuild projector failed")?;
     shadow_pool.close().await;
+    // Every live table at once (readers drain first; new ones wait the few milliseconds of the
+    // swap), rather than one by one with readers queueing behind each.
+    let live_tables: Vec<String> = tables.iter().map(|t| format!("public.{t}")).collect();
+    sqlx::query(&format!(
+        "LOCK TABLE {} IN ACCESS EXCLUSIVE MODE",
+        live_tables.join(", ")
+    ))
+    .execute(&mut *tx)
+    .await
+    .context("locking the live read model for the switch")?;
     let retired = format!("retired_{name}");
     sqlx::query(&format!("DROP SCHEMA IF EXISTS {retired} CASCADE"))
         .execute(&mut *tx)

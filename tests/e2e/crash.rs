@@ -2,14 +2,14 @@
 //! with SIGKILL over and over while commands are being written. Afterwards every event must be on
 //! Kafka and the read model must equal a rebuild from the event store, with nothing applied twice.
 
-use crate::support::{self, TestDb};
+use crate::support::{self, TestDb, wait_for};
 use hireledger_commands::CommandMetadata;
 use hireledger_commands::identity::{Identity, RegisterCompany};
 use hireledger_domain::Actor;
 use hireledger_infra::vault::Vault;
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::process::{Child, Command};
 
 /// The `hireledger` binary next to this test binary (`target/<profile>/hireledger`), or
@@ -52,14 +52,6 @@ impl Role {
         if let Some(mut c) = self.child.take() {
             c.kill().await.expect("kill");
         }
-    }
-}
-
-async fn wait_for(what: &str, timeout: Duration, mut check: impl AsyncFnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !check().await {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 

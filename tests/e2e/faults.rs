@@ -7,7 +7,7 @@
 //! ([`support::company_spine_agrees`]: every event on Kafka, read model = rebuild).
 
 use crate::private_kafka::PrivateKafka;
-use crate::support::{self, TestApp, spawn_app_on, test_api_settings};
+use crate::support::{self, TestApp, spawn_app_on, test_api_settings, wait_for};
 use hireledger_commands::CommandMetadata;
 use hireledger_commands::identity::{Identity, RegisterCompany};
 use hireledger_domain::Actor;
@@ -54,14 +54,6 @@ async fn command(identity: &Identity, tag: &str, i: usize) {
             )
             .await
             .expect("reject");
-    }
-}
-
-async fn wait_for(what: &str, timeout: Duration, mut check: impl AsyncFnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !check().await {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 

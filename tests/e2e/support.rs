@@ -17,6 +17,22 @@ pub fn brokers() -> String {
     std::env::var("HIRELEDGER_TEST_KAFKA").unwrap_or_else(|_| "127.0.0.1:9092".into())
 }
 
+/// Polls `check` (every 100 ms) until it holds; fails the test naming `what` after `timeout`.
+pub async fn wait_for(
+    what: &str,
+    timeout: std::time::Duration,
+    mut check: impl AsyncFnMut() -> bool,
+) {
+    let deadline = std::time::Instant::now() + timeout;
+    while !check().await {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 /// A short unique name for topics, groups and databases of one test.
 pub fn unique(prefix: &str) -> String {
     format!("{prefix}_{}", Uuid::new_v4().simple())

@@ -86,22 +86,30 @@ pub fn client_key(req: &HttpRequest, trusted: &[Cidr]) -> IpAddr {
     limit_key(resolve(peer, forwarded_for(req), trusted))
 }
 
-fn forwarded_for(req: &HttpRequest) -> Vec<IpAddr> {
-    req.headers()
+/// Every hop of `X-Forwarded-For`, left to right; `None` for one that is not an address (kept in
+/// place: the walk from the right must stop there, never skip it).
+fn forwarded_for(req: &HttpRequest) -> Vec<Option<IpAddr>> {
+    let values: Vec<&str> = req
+        .headers()
         .get_all("x-forwarded-for")
-        .filter_map(|v| v.to_str().ok())
+        .map(|v| v.to_str().unwrap_or(""))
+        .collect();
+    values
+        .iter()
         .flat_map(|v| v.split(','))
-        .filter_map(|a| a.trim().parse().ok())
+        .map(|a| a.trim().parse().ok())
         .collect()
 }
 
-fn resolve(peer: IpAddr, forwarded: Vec<IpAddr>, trusted: &[Cidr]) -> IpAddr {
+fn resolve(peer: IpAddr, forwarded: Vec<Option<IpAddr>>, trusted: &[Cidr]) -> IpAddr {
     let is_trusted = |ip: IpAddr| trusted.iter().any(|c| c.contains(ip));
     if !is_trusted(peer) {
         return peer;
     }
     let mut client = peer;
     for hop in forwarded.into_iter().rev() {
+        // An entry that is no address ends the chain: whatever stands left of it is unverifiable.
+        let Some(hop) = hop else { break };
         client = hop;
         if !is_trusted(hop) {
             break;
@@ -151,7 +159,8 @@ mod tests {
     #[test]
     fn forwarded_for_only_from_trusted_proxies() {
         let trusted = vec!["10.0.0.0/8".parse().unwrap()];
-        let xff = vec![ip("6.6.6.6"), ip("7.7.7.7"), ip("10.0.0.2")];
+        let hop = |s: &str| Some(ip(s));
+        let xff = vec![hop("6.6.6.6"), hop("7.7.7.7"), hop("10.0.0.2")];
         // A direct client cannot pick its address.
         assert_eq!(resolve(ip("5.5.5.5"), xff.clone(), &trusted), ip("5.5.5.5"));
         // Through the proxies: the rightmost address that is not a trusted proxy.
@@ -160,8 +169,18 @@ mod tests {
         assert_eq!(resolve(ip("10.0.0.1"), vec![], &trusted), ip("10.0.0.1"));
         // Nothing trusted: the header is ignored.
         assert_eq!(
-            resolve(ip("10.0.0.1"), vec![ip("7.7.7.7")], &[]),
+            resolve(ip("10.0.0.1"), vec![hop("7.7.7.7")], &[]),
             ip("10.0.0.1")
+        );
+        // A hop the proxy wrote that is no address (`1.2.3.4:80`, `unknown`) ends the walk: the
+        // forged entry left of it never becomes the key.
+        assert_eq!(
+            resolve(
+                ip("10.0.0.1"),
+                vec![hop("9.9.9.9"), None, hop("10.0.0.2")],
+                &trusted
+            ),
+            ip("10.0.0.2")
         );
     }
 }

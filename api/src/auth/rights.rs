@@ -31,6 +31,8 @@ type Subject = (Uuid, Option<Uuid>);
 #[derive(Debug, Default)]
 pub struct RightsCache {
     entries: Mutex<HashMap<Subject, (SessionGenerations, Instant)>>,
+    /// Bumped by [`RightsCache::forget_all`]: a read that started before it is not cached.
+    epoch: std::sync::atomic::AtomicU64,
 }
 
 impl RightsCache {
@@ -42,8 +44,13 @@ impl RightsCache {
             .map(|(g, _)| *g)
     }
 
-    fn remember(&self, key: Subject, generations: SessionGenerations) {
+    fn remember(&self, key: Subject, generations: SessionGenerations, read_in_epoch: u64) {
         if let Ok(mut entries) = self.entries.lock() {
+            // Checked under the lock that `forget_all` takes: a read from before a change of
+            // rights never lands in the cache after it.
+            if self.epoch.load(std::sync::atomic::Ordering::SeqCst) != read_in_epoch {
+                return;
+            }
             if entries.len() >= MAX_ENTRIES {
                 entries.clear();
             }
@@ -54,6 +61,7 @@ impl RightsCache {
     /// Forgets every cached generation (after this instance changed someone's rights).
     pub fn forget_all(&self) {
         if let Ok(mut entries) = self.entries.lock() {
+            self.epoch.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             entries.clear();
         }
     }
@@ -70,8 +78,9 @@ impl RightsCache {
         let current = match self.cached(key) {
             Some(g) => g,
             None => {
+                let epoch = self.epoch.load(std::sync::atomic::Ordering::SeqCst);
                 let g = sessions::generations(pool, user_id, company_id).await?;
-                self.remember(key, g);
+                self.remember(key, g, epoch);
                 g
             }
         };

@@ -222,6 +222,15 @@ impl Identity {
         let role = user.role.ok_or(IdentityError::VerificationInvalid)?;
         let mut events = 0;
         if is_change {
+            // Sealed before the login claim moves: a failure here leaves nothing to undo.
+            let sealed_email = self
+                .vault
+                .seal(
+                    user_id,
+                    hireledger_infra::vault::Field::Email,
+                    email.as_str(),
+                )
+                .await?;
             let previous = emails::change(&self.pool, user_id, &digest).await?;
             let command = UserCommand::UpdateProfile {
                 actor: Actor::User {
@@ -230,15 +239,7 @@ impl Identity {
                     company_id: user.company_id,
                 },
                 name: None,
-                email: Some(
-                    self.vault
-                        .seal(
-                            user_id,
-                            hireledger_infra::vault::Field::Email,
-                            email.as_str(),
-                        )
-                        .await?,
-                ),
+                email: Some(sealed_email),
             };
             match self.user_command(user_id, command, meta).await {
                 Ok(c) => (version, events) = (c.version, c.events),

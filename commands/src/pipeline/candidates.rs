@@ -134,6 +134,18 @@ pub(super) fn profile_with(
     })
 }
 
+/// Whether the command refused the row (nothing was written), as opposed to a failure that may
+/// hide a commit (store unavailable).
+pub(super) fn refused(e: &PipelineError) -> bool {
+    matches!(
+        e,
+        PipelineError::Candidate(_)
+            | PipelineError::Company(_)
+            | PipelineError::Invalid(_)
+            | PipelineError::CandidateEmailTaken
+    )
+}
+
 /// Claims `digest` in `company_id` for `candidate_id`; the same candidate may claim it again.
 async fn claim_email(
     pool: &PgPool,
@@ -217,41 +229,20 @@ impl Pipeline {
         Ok(linkable.then_some(user_id))
     }
 
+    /// The profile sealed under the candidate's key (made on first use): one key lookup for every
+    /// value, the same fields as an import's chunk ([`profile_with`]).
     async fn seal_profile(
         &self,
         candidate_id: Uuid,
         personal: &Personal,
         input: &CandidateInput,
     ) -> Result<CandidateProfile, PipelineError> {
-        use hireledger_infra::vault::Field;
-        let seal = |field: Field, value: String| async move {
-            self.vault.seal(candidate_id, field, &value).await
-        };
-        Ok(CandidateProfile {
-            name: seal(Field::Name, personal.name.as_str().to_owned()).await?,
-            email: seal(Field::Email, personal.email.as_str().to_owned()).await?,
-            phone: match &personal.phone {
-                Some(p) => Some(seal(Field::Phone, p.as_str().to_owned()).await?),
-                None => None,
-            },
-            qualifications: match &personal.qualifications {
-                Some(q) => Some(seal(Field::Qualifications, q.clone()).await?),
-                None => None,
-            },
-            position: PersonalText::Sealed(
-                seal(Field::Position, normalize_position(&input.position)?).await?,
-            ),
-            domain: input.domain.clone(),
-            experience_years: input.experience_years,
-            source: input.source,
-            tags: {
-                let mut tags = Vec::with_capacity(input.tags.len());
-                for tag in normalize_tags(&input.tags)? {
-                    tags.push(PersonalText::Sealed(seal(Field::Tag, tag).await?));
-                }
-                tags
-            },
-        })
+        let keys = self.vault.keys_for_sealing(&[candidate_id]).await?;
+        // No key: the subject was erased (as `Vault::seal` says).
+        let key = keys
+            .get(&candidate_id)
+            .ok_or(hireledger_infra::vault::VaultError::Erased)?;
+        profile_with(personal, input, |field, v| key.seal(field, v))
     }
 
     /// Creates a candidate in the actor's company (platform admins name `company_id`).
@@ -327,14 +318,7 @@ impl Pipeline {
             Err(e) => {
                 // Nothing was created: give the address back and destroy the unused key. A
                 // resumed row keeps both when the failure may hide a commit (store unavailable).
-                let refused = matches!(
-                    e,
-                    PipelineError::Candidate(_)
-                        | PipelineError::Company(_)
-                        | PipelineError::Invalid(_)
-                        | PipelineError::CandidateEmailTaken
-                );
-                if !resumable || refused {
+                if !resumable || refused(&e) {
                     release_email(&self.pool, candidate_id).await?;
                     // The key made for a candidate who never existed is useless: destroy it.
                     self.vault.erase(candidate_id).await?;

@@ -130,9 +130,9 @@ async fn kept_total(
     Ok(n.unwrap_or(0))
 }
 
-/// `q` filters nothing (absent or blank).
+/// `q` filters nothing (absent or blank), exactly as the list statements decide it.
 fn no_text(q: Option<&String>) -> bool {
-    q.is_none_or(|q| q.trim().is_empty())
+    like_term(q.map(String::as_str)).is_none()
 }
 
 fn like_term(q: Option<&str>) -> Option<String> {

@@ -2,7 +2,9 @@
 //! assignment, deletion (crypto-shredding: gone from every read model, e-mail free again), bulk
 //! deletion, and CSV imports.
 
-use super::{Reply, Session, Tenant, admin, create_user, login, onboard, uuid_at, verify_mailed};
+use super::{
+    Reply, Session, Tenant, admin, create_user, login, onboard, poll, uuid_at, verify_mailed,
+};
 use crate::support::{TestApp, spawn_app};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -77,23 +79,6 @@ fn ids(r: &Reply) -> Vec<Uuid> {
         .iter()
         .map(|c| uuid_at(c, "candidate_id"))
         .collect()
-}
-
-/// Polls `path` until `done` holds for its reply (the read models fill asynchronously).
-async fn poll(s: &Session, path: &str, done: impl Fn(&Reply) -> bool) -> Reply {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let r = s.get(path).await;
-        if done(&r) {
-            return r;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{path} never got there: {}",
-            r.body
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 async fn candidate_events(app: &TestApp) -> i64 {

@@ -91,9 +91,21 @@ async fn the_purge_drops_expired_tokens_and_keeps_live_ones() {
         .unwrap();
     }
 
+    // The first verification mail is older than any token it can carry; the resent one is not.
+    sqlx::query(
+        "UPDATE mail_outbox SET created_at = now() - interval '2 days'
+          WHERE id = (SELECT id FROM mail_outbox WHERE recipient_id = $1
+                       ORDER BY created_at LIMIT 1)",
+    )
+    .bind(cand_id)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+
     let purged = hireledger_commands::purge::purge_expired(&app.pool)
         .await
         .unwrap();
+    assert_eq!(purged.mails, 1);
     assert_eq!(purged.refresh_tokens, 1);
     assert_eq!(purged.email_verifications, 1);
     assert_eq!(purged.interview_tokens, 2);
@@ -109,6 +121,15 @@ async fn the_purge_drops_expired_tokens_and_keeps_live_ones() {
             .await
             .unwrap();
     assert_eq!(pending, 1);
+    let mails: i64 = sqlx::query_scalar("SELECT count(*) FROM mail_outbox WHERE recipient_id = $1")
+        .bind(cand_id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        mails, 1,
+        "the resent mail stays until it is sent or expires"
+    );
     // The live session still refreshes.
     let mut live = live;
     live.refresh().await.assert_ok(200);

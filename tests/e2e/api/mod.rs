@@ -169,6 +169,23 @@ async fn admin(app: &TestApp) -> Session {
     login(app, &app.admin_email, ADMIN_PASSWORD).await
 }
 
+/// Polls `path` until `done` holds for its reply (the read models fill asynchronously).
+async fn poll(s: &Session, path: &str, done: impl Fn(&Reply) -> bool) -> Reply {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let r = s.get(path).await;
+        if done(&r) {
+            return r;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{path} never got there: {}",
+            r.body
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 /// The UUID in a JSON body's string field.
 #[track_caller]
 fn uuid_at(body: &Value, field: &str) -> Uuid {

@@ -4,7 +4,7 @@ use super::pipeline::{
     advance, apply, assign, complete_when_due, eventually, ids, new_candidate, open_job,
     read_application, read_interview, schedule_human, set_status,
 };
-use super::{Session, admin, create_user, login, onboard, uuid_at, verify_mailed};
+use super::{Session, admin, create_user, login, onboard, poll, uuid_at, verify_mailed};
 use crate::support::{TestApp, spawn_app};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -168,18 +168,14 @@ async fn dashboard_employee_lists_and_candidate_portal() {
     read_interview(hr, interview, 1).await;
     // Scheduling moves the application by a follow-up command (its own event, projected on its
     // own topic): wait for the dashboard to see it rather than for a fixed time.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    let d = loop {
-        let r = hr.get("/api/v1/dashboard").await;
-        let d = r.assert_ok(200).clone();
-        let scheduled = counts(&d)
-            .iter()
-            .any(|(s, n)| s == "INTERVIEW_SCHEDULED" && *n == 1);
-        if scheduled || std::time::Instant::now() > deadline {
-            break d;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    };
+    let d = poll(hr, "/api/v1/dashboard", |r| {
+        r.status == 200
+            && counts(&r.body)
+                .iter()
+                .any(|(s, n)| s == "INTERVIEW_SCHEDULED" && *n == 1)
+    })
+    .await
+    .body;
     assert_eq!(
         ids(&json!({"items": d["upcoming_interviews"]}), "interview_id"),
         [interview]

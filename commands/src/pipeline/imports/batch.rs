@@ -27,7 +27,7 @@
 
 use super::{ImportRowError, RowFailure, imported_candidate_id, row_failure};
 use crate::bus::CommandMetadata;
-use crate::pipeline::candidates::{Personal, parse_personal, profile_with};
+use crate::pipeline::candidates::{Personal, parse_personal, profile_with, refused};
 use crate::pipeline::{CandidateInput, Pipeline, PipelineError};
 use cqrs_es::Aggregate as _;
 use hireledger_domain::candidate::{Candidate, CandidateCommand, CandidateError, CandidateEvent};
@@ -87,18 +87,6 @@ impl From<hireledger_infra::vault::VaultError> for Stop {
     fn from(e: hireledger_infra::vault::VaultError) -> Self {
         Self::Error(e.into())
     }
-}
-
-/// Whether a failed creation gives the row's address back and destroys its key (as
-/// `create_candidate` decides for an import row).
-fn refused(e: &PipelineError) -> bool {
-    matches!(
-        e,
-        PipelineError::Candidate(_)
-            | PipelineError::Company(_)
-            | PipelineError::Invalid(_)
-            | PipelineError::CandidateEmailTaken
-    )
 }
 
 impl Pipeline {
