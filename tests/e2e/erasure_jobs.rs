@@ -248,3 +248,52 @@ async fn open_any(
     }
     panic!("no field opens the value")
 }
+
+/// Issue 7, must-fix 4: rejecting a registration erases its contact through the same durable
+/// job; a crash before the key is destroyed leaves the job, which the worker finishes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_after_a_rejection_cannot_keep_the_contacts_key() {
+    let s = setup().await;
+    let pool = s.db.pool.clone();
+    let meta = CommandMetadata::system("erasure-job-test");
+    let vault =
+        hireledger_infra::vault::Vault::new(pool.clone(), &crate::support::dev_master_key())
+            .unwrap();
+    let identity = hireledger_commands::identity::Identity::new(pool.clone(), vault);
+    let registered = identity
+        .register_company(
+            hireledger_commands::identity::RegisterCompany {
+                name: "Rejected Ltd".into(),
+                domain: "rejected.example".into(),
+                contact_name: "Rhea Rejected".into(),
+                contact_email: "rhea@rejected.example".into(),
+            },
+            &meta,
+        )
+        .await
+        .unwrap();
+    let contact = registered.contact_person_id;
+    assert!(key_alive(&pool, contact).await);
+
+    break_key_destruction(&pool).await;
+    let rejected = identity
+        .reject_company(
+            hireledger_domain::Actor::System,
+            registered.company_id,
+            "unverifiable".into(),
+            &meta,
+        )
+        .await;
+    assert!(rejected.is_err(), "the simulated crash did not happen");
+    assert!(key_alive(&pool, contact).await);
+    let job = "SELECT count(*) FROM pending_erasures WHERE subject_id = $1";
+    assert_eq!(count(&pool, job, contact).await, 1, "no job recorded");
+
+    repair_key_destruction(&pool).await;
+    Erasures::new(pool.clone()).finish_pending().await.unwrap();
+    assert!(
+        !key_alive(&pool, contact).await,
+        "the contact's key survived"
+    );
+    assert_eq!(count(&pool, job, contact).await, 0);
+}

@@ -218,7 +218,12 @@ impl Identity {
         };
         let (company, _) = self.companies.load(&id).await?;
         if let Some(contact) = company.contact {
-            // Registrations recorded before approval claimed addresses held a claim: free it.
+            // The rejection recorded the contact's erasure job in its own transaction: finish it
+            // now (a crash here leaves it to the worker every API instance runs).
+            crate::erasure::Erasures::new(self.pool.clone())
+                .finish(contact.person_id)
+                .await?;
+            // Rejections from before that job existed: free the claim and the key directly.
             emails::release(&self.pool, contact.person_id).await?;
             self.vault.erase(contact.person_id).await?;
         }
