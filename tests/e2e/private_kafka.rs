@@ -8,7 +8,6 @@
 #![allow(unreachable_pub)]
 
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::Duration;
 use tokio::process::{Child, Command};
 use tokio::time::Instant;
@@ -25,6 +24,19 @@ pub struct PrivateKafka {
     libs: PathBuf,
     java: String,
     child: Option<Child>,
+}
+
+/// A KRaft cluster id: a random UUID in URL-safe base64, never starting with `-` (the storage
+/// tool would take it for an option; Kafka's own `random-uuid` avoids those too).
+fn cluster_id() -> String {
+    use base64::Engine as _;
+    loop {
+        let id = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(uuid::Uuid::new_v4().as_bytes());
+        if !id.starts_with('-') {
+            return id;
+        }
+    }
 }
 
 fn free_port() -> u16 {
@@ -75,23 +87,20 @@ impl PrivateKafka {
             dir,
             child: None,
         };
-        let status = kafka
+        let format = kafka
             .java()
             .args(["kafka.tools.StorageTool", "format", "--standalone", "-t"])
-            .arg({
-                use base64::Engine as _;
-                base64::engine::general_purpose::URL_SAFE_NO_PAD
-                    .encode(uuid::Uuid::new_v4().as_bytes())
-            })
+            .arg(cluster_id())
             .arg("-c")
             .arg(kafka.dir.join("server.properties"))
-            .stdout(Stdio::null())
-            .status()
+            .output()
             .await
             .expect("run kafka-storage format");
         assert!(
-            status.success(),
-            "formatting the private Kafka store failed"
+            format.status.success(),
+            "formatting the private Kafka store failed: {}{}",
+            String::from_utf8_lossy(&format.stdout),
+            String::from_utf8_lossy(&format.stderr)
         );
         kafka.launch().await;
         kafka
